@@ -1,0 +1,197 @@
+"""The one data model every part of lurewatch shares.
+
+Plain frozen dataclasses: parsers produce them, the screening engine reads them, the store persists
+them and the CLI / web render them. Nothing here touches files, databases or frameworks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    LINKEDIN_MESSAGE = "linkedin_message"
+    LINKEDIN_INMAIL = "linkedin_inmail"
+    LINKEDIN_INVITATION = "linkedin_invitation"
+    EMAIL = "email"
+    PASTED = "pasted"
+
+
+class Category(StrEnum):
+    STATE_APPROACH = "state_approach"
+    MALWARE_LURE = "malware_lure"
+    SCAM = "scam"
+    COMMERCIAL = "commercial"
+    BENIGN = "benign"
+
+
+#: Categories whose probability makes up the headline risk score.
+THREAT_CATEGORIES: frozenset[Category] = frozenset({Category.STATE_APPROACH, Category.MALWARE_LURE})
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A person or persona on one channel, keyed by a normalised handle.
+
+    ``key`` is ``linkedin:<slug>`` for LinkedIn profiles, ``email:<address>`` for e-mail senders and
+    ``name:<normalised name>`` when nothing better is visible (see :mod:`lurewatch.identity`).
+    """
+
+    key: str
+    name: str = ""
+    profile_url: str | None = None
+    email: str | None = None
+    headline: str | None = None
+    company: str | None = None
+    location: str | None = None
+    connections: int | None = None
+    account_age_days: int | None = None
+    #: what the recipient could see of the photo: stock, model-like, ai-generated, real, none, unknown
+    photo: str | None = None
+    #: sector of the person (recipients): ai, quantum, biotech, ... (corpus vocabulary)
+    sector: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    conversation_id: str
+    sender_key: str
+    sent_at: datetime | None
+    text: str
+    subject: str = ""
+    #: True when the message was received by the workspace person (the export owner / recipient)
+    inbound: bool = True
+    recipient_keys: tuple[str, ...] = ()
+    channel: Channel = Channel.LINKEDIN_MESSAGE
+    folder: str | None = None
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    messages: tuple[Message, ...]
+    title: str = ""
+    channel: Channel = Channel.LINKEDIN_MESSAGE
+
+    @property
+    def started_at(self) -> datetime | None:
+        return self.messages[0].sent_at if self.messages else None
+
+
+@dataclass(frozen=True, slots=True)
+class Approach:
+    """An inbound first contact (message, InMail, invitation note, e-mail) with its whole thread."""
+
+    id: str
+    sender: Account
+    recipient: Account
+    conversation: Conversation
+    channel: Channel
+    #: whether the sender is among the recipient's connections; None when unknown
+    sender_is_connection: bool | None = None
+    #: file or stream the approach came from (for display and provenance only)
+    source: str = ""
+    #: ground-truth label when the input carries one (the labelled corpus)
+    label: Category | None = None
+
+    @property
+    def first_message(self) -> Message:
+        return self.conversation.messages[0]
+
+    @property
+    def sent_at(self) -> datetime | None:
+        return self.conversation.started_at
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable content identity: the same approach imported twice has the same fingerprint."""
+        h = hashlib.sha256()
+        for part in (self.channel.value, self.sender.key, self.recipient.key):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+        for m in self.conversation.messages:
+            h.update((m.sent_at.isoformat() if m.sent_at else "").encode())
+            h.update(b"\x00")
+            h.update(m.sender_key.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+            h.update(m.subject.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+            h.update(m.text.encode("utf-8", "surrogatepass"))
+            h.update(b"\x01")
+        return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where an indicator fired: a field (``message[2].text``, ``sender.headline``) and a span in it."""
+
+    field: str
+    text: str
+    start: int = 0
+    end: int = 0
+    message_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """An indicator of the catalogue that fired, with what triggered it and the sources it implements."""
+
+    indicator_id: str
+    title: str
+    weight: float
+    evidence: tuple[Evidence, ...]
+    sources: tuple[str, ...] = ()
+    supports: tuple[Category, ...] = ()
+
+    @property
+    def first_evidence(self) -> str:
+        return self.evidence[0].text if self.evidence else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    approach_id: str
+    category: Category
+    #: probability-like score in [0, 1] that the approach is a state approach or a malware lure
+    risk: float
+    signals: tuple[Signal, ...]
+    advice: tuple[str, ...]
+    category_scores: dict[Category, float] = field(default_factory=dict)
+    catalogue_version: str = ""
+    #: index of the message at which the risk first rose above the alert threshold, if it did
+    risk_rose_at: int | None = None
+
+    @property
+    def severity(self) -> str:
+        if self.risk >= 0.7:
+            return "high"
+        if self.risk >= 0.4:
+            return "medium"
+        return "low"
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """What a parser saw and set aside, so nothing is silently lost."""
+
+    rows_read: int = 0
+    messages: int = 0
+    invitations: int = 0
+    sponsored_filtered: int = 0
+    system_filtered: int = 0
+    drafts_dropped: int = 0
+    outbound_skipped: int = 0
+    empty_skipped: int = 0
+    connections: int = 0
+
+    def merge(self, other: IngestStats) -> None:
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]

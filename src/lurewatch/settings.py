@@ -1,0 +1,80 @@
+"""All settings, read from ``LUREWATCH_*`` environment variables in this one module.
+
+Every field of :class:`Settings` is documented in the README (a test checks that).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from lurewatch.errors import LurewatchError
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: workspace database file used when no ``--workspace`` is given
+    workspace: Path = Path("lurewatch-workspace/workspace.sqlite")
+    #: SQLAlchemy URL; overrides ``workspace`` (e.g. postgresql+psycopg://user@host/db)
+    database_url: str | None = None
+    #: extra indicator catalogue (TOML) merged over the bundled one
+    catalogue: Path | None = None
+    #: risk at or above which an approach counts as an alert (and the escalation point is recorded)
+    alert_threshold: float = 0.5
+    #: largest single input file (CSV, mbox, JSONL, zip) read, in bytes
+    max_file_bytes: int = 2048 * MiB
+    #: zip archives: most entries, total and per-entry uncompressed bytes, compression ratio
+    max_zip_entries: int = 10_000
+    max_zip_total_bytes: int = 4096 * MiB
+    max_zip_entry_bytes: int = 2048 * MiB
+    max_zip_ratio: float = 200.0
+    #: longest text field kept (longer fields are truncated and counted, never silently)
+    max_field_chars: int = 100_000
+    #: most messages kept per conversation (later ones are dropped and counted)
+    max_messages_per_conversation: int = 10_000
+    #: largest e-mail message parsed, in bytes
+    max_email_bytes: int = 25 * MiB
+    #: conversations held open while streaming a messages.csv whose rows are not grouped
+    max_open_conversations: int = 200_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(env_name(f.name))
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, f.default)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def env_name(field_name: str) -> str:
+    return "LUREWATCH_" + field_name.upper()
+
+
+def _convert(name: str, raw: str, default: object) -> object:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            value: object = int(raw)
+        elif isinstance(default, float):
+            value = float(raw)
+        elif isinstance(default, Path) or name in {"catalogue"}:
+            value = Path(raw).expanduser()
+        else:
+            value = raw
+    except ValueError:
+        raise LurewatchError(f"{env_name(name)}={raw!r} is not a valid {type(default).__name__}") from None
+    if isinstance(value, int | float) and value <= 0:
+        raise LurewatchError(f"{env_name(name)} must be positive, got {raw!r}")
+    return value
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()
