@@ -1,0 +1,396 @@
+"""Command-line interface: a thin Typer layer over :class:`lurewatch.core.Lurewatch`.
+
+Everything printed for people goes to stderr except the table/JSON the command exists to produce, so
+``lurewatch scan --json x.zip | jq`` works. Text written by adversaries is never interpreted as Rich
+markup or terminal control sequences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from lurewatch import __version__
+from lurewatch.core import Lurewatch, SourceReport
+from lurewatch.display import approach_json, clean_line, explain_lines, signal_summary
+from lurewatch.errors import LurewatchError
+from lurewatch.model import Approach, Assessment, Category
+from lurewatch.settings import Settings
+
+app = typer.Typer(
+    name="lurewatch",
+    help="Screen LinkedIn, InMail and e-mail approaches for covert state recruitment, malware lures and scams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace database file (default: LUREWATCH_WORKSPACE)."),
+]
+CatalogueOption = Annotated[
+    Path | None,
+    typer.Option("--catalogue", help="Extra indicator catalogue (TOML) merged over the bundled one."),
+]
+CATEGORY_STYLE = {
+    Category.STATE_APPROACH: "bold red",
+    Category.MALWARE_LURE: "bold magenta",
+    Category.SCAM: "yellow",
+    Category.COMMERCIAL: "cyan",
+    Category.BENIGN: "green",
+}
+
+
+def _core(catalogue: Path | None = None) -> Lurewatch:
+    settings = Settings.from_env()
+    if catalogue is not None:
+        settings = dataclasses.replace(settings, catalogue=catalogue)
+    return Lurewatch(settings)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Progress]:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} approaches"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        progress.add_task(description, total=None)
+        yield progress
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[str], typer.Argument(help="LinkedIn exports (.zip or folder), .eml, mbox, corpus .jsonl.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per approach on stdout.")] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every approach to this CSV file.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Rows in the ranked table (0 = all).", min=0)] = 50,
+    min_risk: Annotated[float, typer.Option(help="Hide approaches below this risk.", min=0.0, max=1.0)] = 0.0,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Read inputs, screen every approach and print a ranked table (or JSON lines)."""
+    core = _core(catalogue)
+    reports: list[SourceReport] = []
+    categories: Counter[str] = Counter()
+    # Only the top rows are kept for the table, so a scan of millions of messages stays flat in memory.
+    top: list[tuple[float, int, Approach, Assessment]] = []
+    with _progress("Screening") as progress, _csv_sink(csv_file) as write_csv:
+        task = progress.task_ids[0]
+        for n, (approach, assessment) in enumerate(core.scan(paths, reports)):
+            progress.advance(task)
+            categories[assessment.category.value] += 1
+            if assessment.risk < min_risk:
+                continue
+            if write_csv is not None:
+                write_csv(approach, assessment)
+            if as_json:
+                out.file.write(json.dumps(approach_json(approach, assessment), ensure_ascii=False) + "\n")
+                continue
+            entry = (assessment.risk, -n, approach, assessment)
+            if limit == 0 or len(top) < limit:
+                heapq.heappush(top, entry)
+            else:
+                heapq.heappushpop(top, entry)
+    if not as_json:
+        ranked = sorted(top, key=lambda e: (e[0], e[1]), reverse=True)
+        _print_table([(a, s) for _, _, a, s in ranked], title="Approaches, highest risk first")
+    _print_source_summary(reports, categories)
+
+
+def _print_table(rows: list[tuple[Approach, Assessment]], title: str) -> None:
+    table = Table(title=title, show_lines=False, expand=False)
+    for name, kwargs in (
+        ("risk", {"justify": "right"}),
+        ("category", {}),
+        ("sender", {"max_width": 28}),
+        ("recipient", {"max_width": 22}),
+        ("date", {"no_wrap": True}),
+        ("top signals", {"max_width": 60}),
+    ):
+        table.add_column(name, **kwargs)
+    for approach, assessment in rows:
+        table.add_row(
+            f"{assessment.risk:.2f}",
+            Text(assessment.category.value, style=CATEGORY_STYLE[assessment.category]),
+            Text(clean_line(approach.sender.name or approach.sender.key, 60)),
+            Text(clean_line(approach.recipient.name or approach.recipient.key, 60)),
+            approach.sent_at.strftime("%Y-%m-%d") if approach.sent_at else "",
+            Text(signal_summary(assessment, 3)),
+        )
+    if not rows:
+        err.print("No approaches to show.")
+        return
+    out.print(table)
+
+
+def _print_source_summary(reports: list[SourceReport], categories: Counter[str]) -> None:
+    for report in reports:
+        s = report.stats
+        set_aside = [
+            f"{value:,} {label}"
+            for value, label in (
+                (s.sponsored_filtered, "sponsored"),
+                (s.system_filtered, "system"),
+                (s.drafts_dropped, "drafts"),
+                (s.outbound_skipped, "started by the owner"),
+                (s.empty_skipped, "empty"),
+            )
+            if value
+        ]
+        line = f"{clean_line(report.source, 200)} ({report.kind.value}): {report.approaches:,} approaches"
+        if set_aside:
+            line += "; set aside: " + ", ".join(set_aside)
+        err.print(Text(line), style="dim")
+    if categories:
+        err.print(
+            Text("By category: " + ", ".join(f"{c} {n:,}" for c, n in categories.most_common())), style="dim"
+        )
+
+
+@contextmanager
+def _csv_sink(path: Path | None) -> Iterator[Any]:
+    if path is None:
+        yield None
+        return
+    from lurewatch.display import CSV_HEADER, csv_row
+    from lurewatch.export.csv import atomic_csv
+
+    with atomic_csv(path, CSV_HEADER) as write_row:
+        yield lambda approach, assessment: write_row(csv_row(approach, assessment))
+    err.print(Text(f"CSV written to {path}"), style="dim")
+
+
+@app.command()
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the assessment as JSON.")] = False,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Score one pasted message (read from stdin) and explain the verdict in plain words."""
+    from lurewatch.ingest.read import read_stdin_text
+
+    core = _core(catalogue)
+    if sys.stdin.isatty():
+        err.print("Paste the message, then press Ctrl-D (Ctrl-Z then Enter on Windows).")
+    text = read_stdin_text(core.settings)
+    approach, assessment = core.check_text(text)
+    if as_json:
+        out.file.write(json.dumps(approach_json(approach, assessment), ensure_ascii=False) + "\n")
+        return
+    for line, style in explain_lines(approach, assessment):
+        out.print(Text(line, style=style or ""))
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[
+        list[str], typer.Argument(help="LinkedIn exports (.zip or folder), .eml, mbox, corpus .jsonl.")
+    ],
+    workspace: WorkspaceOption = None,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Import inputs into the workspace (each input all-or-nothing; importing the same file again adds nothing)."""
+    core = _core(catalogue)
+    core.plan(paths)  # fail on a bad path before importing anything
+    failures = 0
+    with core.open_workspace(workspace) as ws:
+        for path_text in paths:
+            try:
+                with _progress(f"Importing {clean_line(path_text, 60)}") as progress:
+                    task = progress.task_ids[0]
+                    report, summary = core.import_path(
+                        ws, path_text, lambda n, task=task: progress.advance(task, n)
+                    )
+            except LurewatchError as exc:
+                # One bad export must not stop the others; it left the workspace untouched.
+                failures += 1
+                err.print(Text(f"lurewatch: error: {exc} (nothing imported from it)"), style="red")
+                continue
+            if summary.already_imported:
+                err.print(Text(f"{clean_line(report.source, 200)}: already imported, nothing added"))
+            else:
+                err.print(
+                    Text(
+                        f"{clean_line(report.source, 200)}: {summary.approaches_added:,} approaches added"
+                        + (
+                            f", {summary.approaches_skipped_duplicate:,} already in the workspace"
+                            if summary.approaches_skipped_duplicate
+                            else ""
+                        )
+                    )
+                )
+    if failures:
+        raise typer.Exit(2)
+
+
+@app.command()
+def report(
+    workspace: WorkspaceOption = None,
+    category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
+    min_risk: Annotated[float, typer.Option(help="Hide approaches below this risk.", min=0.0, max=1.0)] = 0.0,
+    limit: Annotated[int, typer.Option(help="Rows to show (0 = all).", min=0)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per approach on stdout.")] = False,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the listed approaches to this CSV file.")
+    ] = None,
+) -> None:
+    """List the workspace's approaches, highest risk first."""
+    core = _core()
+    location = workspace or core.settings.database_url or core.settings.workspace
+    if isinstance(location, Path) and not location.exists():
+        raise LurewatchError(f"{location}: no workspace here yet; run `lurewatch import PATH` first")
+    with core.open_workspace(location) as ws:
+        rows = ws.list_approaches(
+            category=category.value if category else None, min_risk=min_risk, limit=limit or None
+        )
+        full = [ws.get_approach(r.id) for r in rows] if (as_json or csv_file) else []
+        counts = ws.counts()
+    pairs = [p for p in full if p is not None]
+    if csv_file is not None:
+        with _csv_sink(csv_file) as write_csv:
+            for approach, assessment in pairs:
+                write_csv(approach, assessment)
+    if as_json:
+        for approach, assessment in pairs:
+            out.file.write(json.dumps(approach_json(approach, assessment), ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"Workspace approaches, highest risk first ({counts.get('total', 0):,} in all)")
+    for name in ("risk", "category", "sender", "recipient", "date", "top signals", "source"):
+        table.add_column(name, justify="right" if name == "risk" else "left", overflow="fold")
+    for r in rows:
+        table.add_row(
+            f"{r.risk:.2f}",
+            Text(r.category, style=CATEGORY_STYLE.get(Category(r.category), "")),
+            Text(clean_line(r.sender_name or r.sender_key, 40)),
+            Text(clean_line(r.recipient_name or r.recipient_key, 30)),
+            r.sent_at.strftime("%Y-%m-%d") if r.sent_at else "",
+            Text(clean_line(r.top_signals, 70)),
+            Text(clean_line(Path(r.import_source or r.source).name, 40)),
+        )
+    if rows:
+        out.print(table)
+    else:
+        err.print("No approaches match.")
+    by_category = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "total")
+    if by_category:
+        err.print(Text("By category: " + by_category), style="dim")
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to build the demo exports and workspace.")
+    ] = Path("lurewatch-demo"),
+    limit: Annotated[int, typer.Option(help="Rows in the printed report.", min=1)] = 25,
+) -> None:
+    """Build the bundled demo (a fictional organisation's 25 LinkedIn exports), import it and print the report."""
+    from lurewatch.demo import build_demo
+
+    core = _core()
+    with _progress("Building the demo workspace") as progress:
+        task = progress.task_ids[0]
+        result = build_demo(core, directory, on_approach=lambda n: progress.advance(task, n))
+    err.print(
+        Text(
+            f"Demo: {result.staff} staff exports ({', '.join(result.eras)} header eras) imported into "
+            f"{result.workspace} ({result.approaches:,} approaches)."
+        )
+    )
+    report(workspace=result.workspace, category=None, min_risk=0.0, limit=limit, as_json=False, csv_file=None)
+    err.print(
+        Text(
+            f"Next: lurewatch report --workspace {result.workspace} --json   |   "
+            f"lurewatch scan {result.exports_dir}/*.zip"
+        ),
+        style="dim",
+    )
+
+
+@app.command()
+def indicators(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON lines.")] = False,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """List the red-flag catalogue: each indicator's id, weight, title and sources."""
+    core = _core(catalogue)
+    cat = core.screener.catalogue
+    if as_json:
+        for ind in cat.indicators:
+            out.file.write(
+                json.dumps(
+                    {
+                        "id": ind.id,
+                        "title": ind.title,
+                        "weight": ind.weight,
+                        "supports": [c.value for c in ind.supports],
+                        "sources": list(ind.sources),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+        return
+    table = Table(title=f"Indicator catalogue {cat.version} ({len(cat.indicators)} indicators)")
+    for name in ("id", "weight", "supports", "title", "sources"):
+        table.add_column(name, overflow="fold")
+    for ind in cat.indicators:
+        table.add_row(
+            ind.id,
+            f"{ind.weight:.2f}",
+            ", ".join(c.value for c in ind.supports),
+            Text(ind.title),
+            Text("; ".join(ind.sources[:2]) + (" ..." if len(ind.sources) > 2 else "")),
+        )
+    out.print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print the lurewatch version."""
+    out.print(f"lurewatch {__version__}")
+
+
+def main() -> None:
+    """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback."""
+    try:
+        app(standalone_mode=True)
+    except LurewatchError as exc:
+        err.print(Text(f"lurewatch: error: {clean_line(str(exc), 500)}"), style="red")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        # `lurewatch scan --json ... | head` closed the pipe: not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

@@ -1,0 +1,157 @@
+"""Presentation shared by the CLI and exports: JSON records, CSV rows and plain-words explanations.
+
+Message text is written by adversaries, so everything shown on a terminal goes through
+:func:`clean_line`, which removes control characters (terminal escape sequences included).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lurewatch.model import Approach, Assessment, Category, Signal
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+
+CATEGORY_WORDS = {
+    Category.STATE_APPROACH: "looks like a covert approach by a state intelligence service",
+    Category.MALWARE_LURE: "looks like a lure to make you open a file or run code (malware)",
+    Category.SCAM: "looks like a money-motivated scam",
+    Category.COMMERCIAL: "looks like commercial outreach (sales or marketing)",
+    Category.BENIGN: "shows no red flags of a state approach, lure or scam",
+}
+
+
+def clean_line(text: str | None, max_chars: int) -> str:
+    """One display line: control and bidi-override characters become spaces, long text is cut with an ellipsis."""
+    if not text:
+        return ""
+    line = " ".join(_CONTROL.sub(" ", text).split())
+    return line if len(line) <= max_chars else line[: max_chars - 1] + "…"
+
+
+def signal_summary(assessment: Assessment, count: int) -> str:
+    strongest = sorted(assessment.signals, key=lambda s: s.weight, reverse=True)[:count]
+    return "; ".join(clean_line(f"{s.indicator_id} {s.title}", 40) for s in strongest)
+
+
+def _signal_json(signal: Signal) -> dict[str, Any]:
+    return {
+        "id": signal.indicator_id,
+        "title": signal.title,
+        "weight": round(signal.weight, 4),
+        "evidence": signal.first_evidence,
+        "spans": [
+            {
+                "field": e.field,
+                "text": e.text,
+                "start": e.start,
+                "end": e.end,
+                "message_index": e.message_index,
+            }
+            for e in signal.evidence
+        ],
+        "sources": list(signal.sources),
+    }
+
+
+def approach_json(approach: Approach, assessment: Assessment) -> dict[str, Any]:
+    """The JSON record of one screened approach (``scan --json``, ``report --json``, ``check --json``)."""
+    record: dict[str, Any] = {
+        "id": approach.id,
+        "category": assessment.category.value,
+        "risk": round(assessment.risk, 4),
+        "severity": assessment.severity,
+        "channel": approach.channel.value,
+        "sent_at": approach.sent_at.isoformat() if approach.sent_at else None,
+        "sender": {
+            "key": approach.sender.key,
+            "name": approach.sender.name,
+            "profile_url": approach.sender.profile_url,
+            "email": approach.sender.email,
+            "headline": approach.sender.headline,
+            "company": approach.sender.company,
+        },
+        "recipient": {"key": approach.recipient.key, "name": approach.recipient.name},
+        "sender_is_connection": approach.sender_is_connection,
+        "messages": len(approach.conversation.messages),
+        "signals": [_signal_json(s) for s in assessment.signals],
+        "category_scores": {c.value: round(v, 4) for c, v in assessment.category_scores.items()},
+        "risk_rose_at": assessment.risk_rose_at,
+        "advice": list(assessment.advice),
+        "catalogue_version": assessment.catalogue_version,
+        "source": approach.source,
+    }
+    if approach.label is not None:
+        record["label"] = approach.label.value
+    return record
+
+
+CSV_HEADER = (
+    "id",
+    "risk",
+    "severity",
+    "category",
+    "channel",
+    "sent_at",
+    "sender_name",
+    "sender_key",
+    "sender_headline",
+    "recipient_name",
+    "recipient_key",
+    "sender_is_connection",
+    "signals",
+    "first_message",
+    "source",
+)
+
+
+def csv_row(approach: Approach, assessment: Assessment) -> list[object]:
+    first = approach.conversation.messages[0].text if approach.conversation.messages else ""
+    return [
+        approach.id,
+        round(assessment.risk, 4),
+        assessment.severity,
+        assessment.category.value,
+        approach.channel.value,
+        approach.sent_at.isoformat() if approach.sent_at else "",
+        approach.sender.name,
+        approach.sender.key,
+        approach.sender.headline or "",
+        approach.recipient.name,
+        approach.recipient.key,
+        "" if approach.sender_is_connection is None else str(approach.sender_is_connection).lower(),
+        " | ".join(f"{s.indicator_id}: {clean_line(s.first_evidence, 120)}" for s in assessment.signals),
+        clean_line(first, 2000),
+        approach.source,
+    ]
+
+
+def explain_lines(approach: Approach, assessment: Assessment) -> list[tuple[str, str | None]]:
+    """A plain-words explanation of one verdict, as ``(line, rich style)`` pairs."""
+    lines: list[tuple[str, str | None]] = []
+    verdict = CATEGORY_WORDS[assessment.category]
+    lines.append((f"Verdict: this message {verdict}.", "bold"))
+    lines.append(
+        (
+            f"Risk that it is a state approach or malware lure: {assessment.risk:.0%} ({assessment.severity}).",
+            None,
+        )
+    )
+    if assessment.signals:
+        lines.append(("", None))
+        lines.append(("Why:", "bold"))
+        for signal in sorted(assessment.signals, key=lambda s: s.weight, reverse=True):
+            lines.append((f"  • {signal.indicator_id} {clean_line(signal.title, 100)}", None))
+            if signal.first_evidence:
+                lines.append((f'      "{clean_line(signal.first_evidence, 160)}"', "italic"))
+            if signal.sources:
+                lines.append((f"      source: {clean_line(signal.sources[0], 160)}", "dim"))
+    else:
+        lines.append(("No red flag from the catalogue fired.", None))
+    if assessment.advice:
+        lines.append(("", None))
+        lines.append(("What to do:", "bold"))
+        for advice in assessment.advice:
+            lines.append((f"  - {clean_line(advice, 300)}", None))
+    return lines

@@ -1,0 +1,1 @@
+"""Exports of approaches and assessments (CSV now; STIX 2.1 and MISP later)."""

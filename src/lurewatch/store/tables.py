@@ -1,0 +1,222 @@
+"""The workspace schema as SQLAlchemy 2 typed ORM models.
+
+Portable across SQLite and PostgreSQL: every free-text column is unbounded ``TEXT`` (PostgreSQL would
+enforce a ``VARCHAR(n)`` that SQLite ignores; only enum-like columns are bounded), JSON becomes
+``JSONB`` on PostgreSQL, and datetimes go through :class:`UTCDateTime` so that both back-ends hand
+back timezone-aware UTC values. Keep this file and ``migrations/versions`` in step: a test compares
+the migrated schema with this metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Alembic's bookkeeping table; named for the project so a shared PostgreSQL database stays tidy.
+VERSION_TABLE = "lurewatch_alembic_version"
+
+#: Values of ``approaches.status``.
+STATUSES: tuple[str, ...] = ("new", "triaged", "closed")
+
+# Deterministic constraint names, so later migrations (and SQLite batch mode) can refer to them.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime; naive values are taken to be UTC already."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # Year 1 with a positive offset (or 9999 with a negative one) has no UTC equivalent.
+        return datetime.min.replace(tzinfo=UTC) if value.year < 2 else datetime.max.replace(tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every back-end.
+
+    SQLite has no timezone support and SQLAlchemy silently drops ``tzinfo`` when writing, so values are
+    converted to UTC and stored naive there; PostgreSQL keeps ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = to_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return to_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute as-is
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+        str: Text(),
+    }
+
+
+class ImportRecord(Base):
+    """One input file (or paste) handed to the workspace; ``(digest, kind)`` makes re-imports no-ops."""
+
+    __tablename__ = "imports"
+    __table_args__ = (
+        UniqueConstraint("digest", "kind"),
+        Index(None, "imported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str]
+    digest: Mapped[str]
+    kind: Mapped[str] = mapped_column(String(32))
+    imported_at: Mapped[datetime]
+    owner_key: Mapped[str | None] = mapped_column(ForeignKey("accounts.key", ondelete="SET NULL"))
+    owner_name: Mapped[str | None]
+    counts: Mapped[dict[str, Any]]
+    approaches_added: Mapped[int] = mapped_column(Integer, default=0)
+    approaches_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AccountRecord(Base):
+    """A person or persona; fields are filled in as imports reveal them, never erased."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (Index(None, "email"),)
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    profile_url: Mapped[str | None]
+    email: Mapped[str | None]
+    headline: Mapped[str | None]
+    company: Mapped[str | None]
+    location: Mapped[str | None]
+    connections: Mapped[int | None] = mapped_column(Integer)
+    account_age_days: Mapped[int | None] = mapped_column(Integer)
+    photo: Mapped[str | None]
+    sector: Mapped[str | None]
+
+
+class ApproachRecord(Base):
+    """An approach with its latest assessment denormalised, so listing never touches signals."""
+
+    __tablename__ = "approaches"
+    __table_args__ = (
+        CheckConstraint("status IN ('new', 'triaged', 'closed')", name="status"),
+        Index(None, "risk", "sent_at"),
+        Index(None, "category"),
+        Index(None, "status"),
+        Index(None, "import_id"),
+        Index(None, "sender_key"),
+        Index(None, "recipient_key"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    sender_key: Mapped[str] = mapped_column(ForeignKey("accounts.key"))
+    recipient_key: Mapped[str] = mapped_column(ForeignKey("accounts.key"))
+    channel: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str]
+    conversation_title: Mapped[str]
+    conversation_channel: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None]
+    sender_is_connection: Mapped[bool | None] = mapped_column(Boolean)
+    label: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str]
+    # Latest assessment.
+    category: Mapped[str] = mapped_column(String(32))
+    risk: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(String(16))
+    category_scores: Mapped[dict[str, Any]]
+    advice: Mapped[list[Any]]
+    catalogue_version: Mapped[str]
+    risk_rose_at: Mapped[int | None] = mapped_column(Integer)
+    top_signals: Mapped[str]
+    # Triage.
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    verdict: Mapped[str | None]
+
+    messages: Mapped[list[MessageRecord]] = relationship(
+        order_by="MessageRecord.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    signals: Mapped[list[SignalRecord]] = relationship(
+        order_by="SignalRecord.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class MessageRecord(Base):
+    """One message of an approach's thread, at ``position`` in the conversation."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index(None, "sender_key"),)
+
+    approach_id: Mapped[str] = mapped_column(
+        ForeignKey("approaches.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str]
+    conversation_id: Mapped[str]
+    sender_key: Mapped[str]
+    sent_at: Mapped[datetime | None]
+    inbound: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(32))
+    folder: Mapped[str | None]
+    subject: Mapped[str]
+    text: Mapped[str]
+    recipient_keys: Mapped[list[Any]]
+    attachments: Mapped[list[Any]]
+
+
+class SignalRecord(Base):
+    """An indicator that fired for an approach, with its evidence spans and sources."""
+
+    __tablename__ = "signals"
+    __table_args__ = (Index(None, "indicator_id"),)
+
+    approach_id: Mapped[str] = mapped_column(
+        ForeignKey("approaches.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[str]
+    title: Mapped[str]
+    weight: Mapped[float] = mapped_column(Float)
+    #: list of {field, text, start, end, message_index}
+    evidence: Mapped[list[Any]]
+    sources: Mapped[list[Any]]
+    supports: Mapped[list[Any]]
