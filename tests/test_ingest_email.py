@@ -305,7 +305,9 @@ def test_folder_does_not_follow_symlinks_and_skips_bad_files(tmp_path: Path) -> 
     ids = [a.id for a in approaches]
     assert ids == ["alt-001@think-tank.example", "folder-a@consult.example", "folder-b@conference.example"]
     assert "20250311.091402.4471@talent-bridge-partners.example" not in ids
-    assert stats.empty_skipped == 2  # broken.eml and huge.eml
+    assert stats.empty_skipped == 1  # broken.eml
+    assert stats.too_large_skipped == 1  # huge.eml
+    assert (stats.truncated_fields, stats.messages_dropped) == (0, 0)
 
 
 def test_folder_symlink_root_refused(tmp_path: Path) -> None:
@@ -419,7 +421,26 @@ def test_mbox_oversized_and_empty_messages_are_counted(tmp_path: Path) -> None:
     approaches, stats = read_mbox(write(tmp_path / "m.mbox", data), Settings(max_email_bytes=1000))
     assert [a.id for a in approaches] == ["ok"]
     assert stats.rows_read == 4
-    assert stats.empty_skipped == 3
+    assert stats.too_large_skipped == 1
+    assert stats.empty_skipped == 2
+
+
+def test_mbox_cut_texts_and_dropped_messages_are_counted(tmp_path: Path) -> None:
+    data = b"".join(
+        [
+            mbox_message("a1", "x@ext.example", OWNER, "A", 1, body="word " * 100),
+            mbox_message("a2", OWNER, "x@ext.example", "Re: A", 2, refs="a1"),
+            mbox_message("a3", "x@ext.example", OWNER, "Re: A", 3, refs="a2", body="word " * 100),
+            mbox_message("b1", "y@ext.example", OWNER, "B", 4),
+        ]
+    )
+    cfg = Settings(max_field_chars=50, max_messages_per_conversation=2)
+    approaches, stats = read_mbox(write(tmp_path / "m.mbox", data), cfg)
+    assert [[m.id for m in a.conversation.messages] for a in approaches] == [["a1", "a2"], ["b1"]]
+    assert stats.messages == 3
+    assert stats.messages_dropped == 1  # a3: counted once, never also as a message
+    assert stats.truncated_fields == 1  # a1 only; a3 was dropped before it counted
+    assert stats.too_large_skipped == 0
 
 
 def test_mbox_owner_is_the_most_frequent_recipient(tmp_path: Path) -> None:

@@ -199,6 +199,9 @@ STATS = {
     "2026": dict(rows_read=8, messages=6, invitations=1, sponsored_filtered=1, system_filtered=0,
                  drafts_dropped=0, outbound_skipped=1, empty_skipped=0, connections=2),
 }  # fmt: skip
+for _era_stats in STATS.values():
+    # Nothing in the era fixtures is long enough to cut or numerous enough to drop.
+    _era_stats.update(truncated_fields=0, messages_dropped=0, too_large_skipped=0)
 
 
 # --- one test per header era, in each form an export arrives in ----------------------------------------
@@ -752,16 +755,34 @@ def test_scattered_rows_past_the_open_limit_become_continuations(tmp_path: Path)
 
 
 def test_messages_per_conversation_keep_the_earliest(tmp_path: Path) -> None:
-    approaches, _ = read(FIXTURES / "era-2025", max_messages_per_conversation=2)
+    approaches, stats = read(FIXTURES / "era-2025", max_messages_per_conversation=2)
     mei = next(a for a in approaches if a.sender.key == MEI)
     assert [m.text for m in mei.conversation.messages] == [MEI_OPEN, ADA_TO_MEI]
+    kept = sum(len(a.conversation.messages) for a in approaches)
+    assert stats.messages_dropped > 0
+    # a dropped row moves from ``messages`` to ``messages_dropped``: the row partition still adds up
+    assert stats.messages + stats.messages_dropped == STATS["2025"]["messages"]
+    assert kept <= stats.messages
+    assert stats.truncated_fields == 0
+
+
+def test_messages_dropped_are_counted_once_when_rows_are_scattered(tmp_path: Path) -> None:
+    folder = copy_era("2025", tmp_path)
+    interleave_messages(folder)
+    _, stats = read(folder, max_messages_per_conversation=1)
+    _, plain = read(FIXTURES / "era-2025", max_messages_per_conversation=1)
+    assert stats.messages_dropped == plain.messages_dropped > 0
+    assert stats.messages + stats.messages_dropped == STATS["2025"]["messages"]
 
 
 def test_long_fields_are_truncated(tmp_path: Path) -> None:
-    approaches, _ = read(FIXTURES / "era-2025", max_field_chars=20)
+    approaches, stats = read(FIXTURES / "era-2025", max_field_chars=20)
     mei = next(a for a in approaches if a.sender.key == MEI)
     assert mei.first_message.text == MEI_OPEN[:20]
     assert all(len(m.text) <= 20 for a in approaches for m in a.conversation.messages)
+    _, wide = read(FIXTURES / "era-2025", max_field_chars=100)
+    assert stats.truncated_fields > wide.truncated_fields > 0
+    assert stats.messages_dropped == stats.too_large_skipped == 0
 
 
 def test_a_runaway_quoted_field_is_refused(tmp_path: Path) -> None:

@@ -632,7 +632,7 @@ def test_get_approach_round_trips(ws: Workspace) -> None:
         recipient_key="linkedin:olive",
         channel="linkedin_inmail",
         sent_at=T0,
-        top_signals="Paid report for an unknown client; Move to an encrypted app; Young profile",
+        top_signals="RF-PAID-PAPER Paid report for an unknown client; RF-OFF-PLATFORM Move to an encrypted app; RF-PROFILE-NEW Young profile",
         status="new",
         source="messages.csv",
         import_source="file.csv",

@@ -26,7 +26,7 @@ from rich.text import Text
 
 from lurewatch import __version__
 from lurewatch.core import Lurewatch, SourceReport
-from lurewatch.display import approach_json, clean_line, explain_lines, signal_summary
+from lurewatch.display import approach_json, clean_line, compact_signals, explain_lines
 from lurewatch.errors import LurewatchError
 from lurewatch.model import Approach, Assessment, Category
 from lurewatch.settings import Settings
@@ -123,34 +123,64 @@ def scan(
                 heapq.heappushpop(top, entry)
     if not as_json:
         ranked = sorted(top, key=lambda e: (e[0], e[1]), reverse=True)
-        _print_table([(a, s) for _, _, a, s in ranked], title="Approaches, highest risk first")
+        _print_table([_row(a, s) for _, _, a, s in ranked], title="Approaches, highest risk first")
     _print_source_summary(reports, categories)
 
 
-def _print_table(rows: list[tuple[Approach, Assessment]], title: str) -> None:
-    table = Table(title=title, show_lines=False, expand=False)
-    for name, kwargs in (
-        ("risk", {"justify": "right"}),
-        ("category", {}),
-        ("sender", {"max_width": 28}),
-        ("recipient", {"max_width": 22}),
-        ("date", {"no_wrap": True}),
-        ("top signals", {"max_width": 60}),
-    ):
-        table.add_column(name, **kwargs)
-    for approach, assessment in rows:
-        table.add_row(
-            f"{assessment.risk:.2f}",
-            Text(assessment.category.value, style=CATEGORY_STYLE[assessment.category]),
-            Text(clean_line(approach.sender.name or approach.sender.key, 60)),
-            Text(clean_line(approach.recipient.name or approach.recipient.key, 60)),
-            approach.sent_at.strftime("%Y-%m-%d") if approach.sent_at else "",
-            Text(signal_summary(assessment, 3)),
-        )
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Row:
+    risk: float
+    category: str
+    sender: str
+    recipient: str
+    date: str
+    signals: list[str]  # "<id> <title>", strongest first
+    source: str = ""
+
+
+def _print_table(rows: list[_Row], title: str) -> None:
+    """The ranked table; narrow terminals (and pipes, 80 columns) get signal ids only and no source column."""
     if not rows:
         err.print("No approaches to show.")
         return
+    width = out.width
+    show_source = width >= 150 and any(r.source for r in rows)
+    table = Table(title=title, expand=False)
+    table.add_column("risk", justify="right", no_wrap=True, min_width=4)
+    table.add_column("category", no_wrap=True, min_width=14)
+    table.add_column("sender", max_width=24 if width >= 120 else 14, overflow="ellipsis", no_wrap=True)
+    table.add_column("recipient", max_width=20 if width >= 120 else 13, overflow="ellipsis", no_wrap=True)
+    table.add_column("date", no_wrap=True, min_width=10)
+    table.add_column("top signals", overflow="ellipsis", no_wrap=width < 120)
+    if show_source:
+        table.add_column("source", max_width=40, overflow="ellipsis", no_wrap=True)
+    for r in rows:
+        signals = compact_signals(r.signals) if width >= 120 else " ".join(p.split(" ", 1)[0] for p in r.signals)
+        cells: list[Any] = [
+            f"{r.risk:.2f}",
+            Text(r.category, style=CATEGORY_STYLE.get(Category(r.category), "")),
+            Text(clean_line(r.sender, 60)),
+            Text(clean_line(r.recipient, 60)),
+            r.date,
+            Text(signals),
+        ]
+        if show_source:
+            cells.append(Text(clean_line(r.source, 60)))
+        table.add_row(*cells)
     out.print(table)
+
+
+def _row(approach: Approach, assessment: Assessment) -> _Row:
+    strongest = sorted(assessment.signals, key=lambda s: s.weight, reverse=True)[:4]
+    return _Row(
+        assessment.risk,
+        assessment.category.value,
+        approach.sender.name or approach.sender.key,
+        approach.recipient.name or approach.recipient.key,
+        approach.sent_at.strftime("%Y-%m-%d") if approach.sent_at else "",
+        [f"{s.indicator_id} {s.title}" for s in strongest],
+        Path(approach.source).name,
+    )
 
 
 def _print_source_summary(reports: list[SourceReport], categories: Counter[str]) -> None:
@@ -228,7 +258,7 @@ def import_(
                 with _progress(f"Importing {clean_line(path_text, 60)}") as progress:
                     task = progress.task_ids[0]
                     report, summary = core.import_path(
-                        ws, path_text, lambda n, task=task: progress.advance(task, n)
+                        ws, path_text, lambda n, task=task: progress.update(task, completed=n)
                     )
             except LurewatchError as exc:
                 # One bad export must not stop the others; it left the workspace untouched.
@@ -283,24 +313,22 @@ def report(
         for approach, assessment in pairs:
             out.file.write(json.dumps(approach_json(approach, assessment), ensure_ascii=False) + "\n")
         return
-    table = Table(title=f"Workspace approaches, highest risk first ({counts.get('total', 0):,} in all)")
-    for name in ("risk", "category", "sender", "recipient", "date", "top signals", "source"):
-        table.add_column(name, justify="right" if name == "risk" else "left", overflow="fold")
-    for r in rows:
-        table.add_row(
-            f"{r.risk:.2f}",
-            Text(r.category, style=CATEGORY_STYLE.get(Category(r.category), "")),
-            Text(clean_line(r.sender_name or r.sender_key, 40)),
-            Text(clean_line(r.recipient_name or r.recipient_key, 30)),
-            r.sent_at.strftime("%Y-%m-%d") if r.sent_at else "",
-            Text(clean_line(r.top_signals, 70)),
-            Text(clean_line(Path(r.import_source or r.source).name, 40)),
-        )
-    if rows:
-        out.print(table)
-    else:
-        err.print("No approaches match.")
-    by_category = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "total")
+    _print_table(
+        [
+            _Row(
+                r.risk,
+                r.category,
+                r.sender_name or r.sender_key,
+                r.recipient_name or r.recipient_key,
+                r.sent_at.strftime("%Y-%m-%d") if r.sent_at else "",
+                [p for p in r.top_signals.split("; ") if p],
+                Path(r.import_source or r.source).name,
+            )
+            for r in rows
+        ],
+        title=f"Workspace approaches, highest risk first ({counts.get('approaches', 0):,} in all)",
+    )
+    by_category = ", ".join(f"{c.value} {counts[c.value]:,}" for c in Category if counts.get(c.value))
     if by_category:
         err.print(Text("By category: " + by_category), style="dim")
 
@@ -318,7 +346,7 @@ def demo(
     core = _core()
     with _progress("Building the demo workspace") as progress:
         task = progress.task_ids[0]
-        result = build_demo(core, directory, on_approach=lambda n: progress.advance(task, n))
+        result = build_demo(core, directory, on_approach=lambda n: progress.update(task, completed=n))
     err.print(
         Text(
             f"Demo: {result.staff} staff exports ({', '.join(result.eras)} header eras) imported into "

@@ -31,8 +31,17 @@ def clean_line(text: str | None, max_chars: int) -> str:
 
 
 def signal_summary(assessment: Assessment, count: int) -> str:
+    """``C1 M3 M6 - <title of the strongest>``: the ids of the strongest signals and what the first means."""
     strongest = sorted(assessment.signals, key=lambda s: s.weight, reverse=True)[:count]
-    return "; ".join(clean_line(f"{s.indicator_id} {s.title}", 40) for s in strongest)
+    return compact_signals([f"{s.indicator_id} {s.title}" for s in strongest])
+
+
+def compact_signals(parts: list[str]) -> str:
+    if not parts:
+        return ""
+    ids = " ".join(p.split(" ", 1)[0] for p in parts)
+    title = parts[0].split(" ", 1)[1] if " " in parts[0] else ""
+    return clean_line(f"{ids} - {title}", 70)
 
 
 def _signal_json(signal: Signal) -> dict[str, Any]:

@@ -188,6 +188,9 @@ class IngestStats:
     outbound_skipped: int = 0
     empty_skipped: int = 0
     connections: int = 0
+    truncated_fields: int = 0  # text cut at Settings.max_field_chars
+    messages_dropped: int = 0  # past Settings.max_messages_per_conversation; not in ``messages``
+    too_large_skipped: int = 0  # e-mails over Settings.max_email_bytes, skipped unread
 
     def merge(self, other: IngestStats) -> None:
         for name in self.__slots__:  # type: ignore[attr-defined]

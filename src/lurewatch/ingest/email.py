@@ -475,7 +475,7 @@ class _Notes:
     def log(self, source: str, settings: Settings) -> None:
         if self.too_large:
             log.warning(
-                "%s: %d message(s) over the %d-byte limit skipped (counted as empty_skipped)",
+                "%s: %d message(s) over the %d-byte limit skipped",
                 source,
                 self.too_large,
                 settings.max_email_bytes,
@@ -522,9 +522,11 @@ def _approach(
             continue
         if len(kept) >= settings.max_messages_per_conversation:
             notes.dropped += 1
+            stats.messages_dropped += 1
             continue
         ids.add(parsed.id)
         notes.truncated += parsed.truncated
+        stats.truncated_fields += parsed.truncated
         kept.append(parsed)
     if not kept:
         return None
@@ -610,7 +612,8 @@ def iter_eml_folder(path: Path, settings: Settings, stats: IngestStats) -> Itera
     """Approaches in every ``*.eml`` under ``path``, recursively, in sorted order; symlinks are not followed.
 
     Each file is its own approach with its first To address as the recipient. Files over
-    ``max_email_bytes`` and files that are not e-mail are skipped and counted as ``empty_skipped``.
+    ``max_email_bytes`` are skipped and counted as ``too_large_skipped``; files that are not e-mail
+    as ``empty_skipped``.
     """
     notes = _Notes()
     for file in _eml_files(path):
@@ -620,7 +623,7 @@ def iter_eml_folder(path: Path, settings: Settings, stats: IngestStats) -> Itera
             data = _read_message_file(file, settings)
             parsed = parse_email_bytes(data, source, settings)
         except _TooLarge:
-            stats.empty_skipped += 1
+            stats.too_large_skipped += 1
             notes.too_large += 1
             continue
         except InputError as exc:
@@ -725,7 +728,7 @@ def _iter_mbox(
     for start, end in _mbox_spans(scan_fh):
         stats.rows_read += 1
         if end - start > settings.max_email_bytes:
-            stats.empty_skipped += 1  # over the per-message limit: skipped unread
+            stats.too_large_skipped += 1  # skipped unread
             notes.too_large += 1
             continue
         headers = _parse_head(_read_head(read_fh, start, end))

@@ -32,8 +32,8 @@ rest are emitted run by run as continuations, and the ids already emitted are re
 none repeats, which costs memory in proportion to the number of conversations in that case only.
 Per conversation at most ``settings.max_messages_per_conversation`` messages are kept (the oldest
 ones, since the first message defines the approach) and text fields are cut at
-``settings.max_field_chars``; both are logged as warnings, as :class:`IngestStats` has no counter
-for them.
+``settings.max_field_chars``; both are logged as warnings and counted in
+:class:`IngestStats` (``messages_dropped``, ``truncated_fields``).
 
 Stable ids: ``li:<conversation id>`` for conversations, ``li-inv:<16 hex>`` (sha1 of sender key,
 owner key, date and note, so one templated note sent to two people gives two ids) for stand-alone
@@ -723,7 +723,10 @@ def _read_invitations(export: _Export, keys: _Keys, stats: IngestStats, tally: _
         for n, row in enumerate(reader):
             stats.rows_read += 1
             sender, to = row[i_from].strip(), row[i_to].strip()
-            note = _norm_text(row[i_msg].strip(), limit)
+            raw_note = row[i_msg].strip()
+            note = _norm_text(raw_note, limit)
+            if len(raw_note) > limit:
+                stats.truncated_fields += 1
             if not (sender or to or note or row[i_sent].strip()):
                 stats.empty_skipped += 1
                 continue
@@ -1040,8 +1043,9 @@ class _Reader:
                     if _is_system_text(content):
                         stats.system_filtered += 1
                         continue
-                elif len(content) > limit:
+                if len(content) > limit and len(content.strip()) > limit:
                     self.truncated += 1
+                    stats.truncated_fields += 1
                 stats.messages += 1
                 conv.raw.append((n, row))
                 if len(conv.raw) + len(conv.kept) >= 2 * max_msgs:
@@ -1109,7 +1113,10 @@ class _Reader:
             far = datetime.max.replace(tzinfo=UTC)
             rows = sorted(rows, key=lambda r: (r.sent_at is None, r.sent_at or far, sign * r.pos))
         if len(rows) > keep:
+            # These rows were counted in ``messages`` when read; move them so each row stays in one counter.
             self.dropped += len(rows) - keep
+            self.stats.messages -= len(rows) - keep
+            self.stats.messages_dropped += len(rows) - keep
             rows = rows[:keep]
         return rows
 
@@ -1320,10 +1327,12 @@ def iter_linkedin_export(path: Path, settings: Settings, stats: IngestStats) -> 
 
     ``stats`` is updated as rows are read: ``rows_read`` counts data rows of messages.csv and
     Invitations.csv; every message row then lands in exactly one of ``messages``,
-    ``sponsored_filtered``, ``system_filtered``, ``drafts_dropped`` or ``empty_skipped``; every
+    ``messages_dropped`` (past ``max_messages_per_conversation``), ``sponsored_filtered``,
+    ``system_filtered``, ``drafts_dropped`` or ``empty_skipped``; every
     invitation row in ``invitations`` (incoming with a note), ``outbound_skipped`` (sent by the
     owner) or ``empty_skipped`` (no note). ``outbound_skipped`` also counts conversations the owner
-    started; ``connections`` counts rows of Connections.csv. Raises :class:`InputError` on bad input.
+    started; ``connections`` counts rows of Connections.csv; ``truncated_fields`` counts message texts
+    and invitation notes cut at ``max_field_chars``. Raises :class:`InputError` on bad input.
     """
     with _Export(path, settings) as export:
         reader = _Reader(path, export, settings, stats)

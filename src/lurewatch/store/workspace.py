@@ -630,7 +630,7 @@ def _approach_values(
     risk = _finite(assessment.risk, "risk")
     conv = approach.conversation
     top = sorted(assessment.signals, key=lambda s: -_finite(s.weight, "signal weight"))[:_TOP_SIGNALS]
-    top_text = "; ".join(clean_text(s.title) for s in top)
+    top_text = "; ".join(clean_text(f"{s.indicator_id} {s.title}") for s in top)
     if len(top_text) > _TOP_SIGNALS_CHARS:
         top_text = top_text[: _TOP_SIGNALS_CHARS - 1] + "…"
     return {
