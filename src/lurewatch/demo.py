@@ -22,11 +22,11 @@ from lurewatch.core import Lurewatch
 from lurewatch.errors import LurewatchError
 from lurewatch.synth.linkedin_export import (
     ERAS,
+    SPONSORED,
     ExportConnection,
     ExportConversation,
     ExportInvitation,
     ExportMessage,
-    SPONSORED,
     Person,
     write_export,
 )
@@ -103,7 +103,9 @@ class DemoResult:
 
 def _person(first: str, last: str, headline: str, company: str = ORGANISATION, location: str = "") -> Person:
     slug = f"{first}-{last}".lower().replace(" ", "-").replace(".", "")
-    return Person(first, last, slug=slug, headline=headline, company=company, position=headline, location=location)
+    return Person(
+        first, last, slug=slug, headline=headline, company=company, position=headline, location=location
+    )
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -136,7 +138,9 @@ KEVIN_NOTE = (
 )
 
 
-def _planted(staff: dict[str, Person], start: date) -> dict[str, tuple[list[ExportConversation], list[ExportInvitation]]]:
+def _planted(
+    staff: dict[str, Person], start: date
+) -> dict[str, tuple[list[ExportConversation], list[ExportInvitation]]]:
     """The planted approaches, by staff slug: (conversations, invitations)."""
     planted: dict[str, tuple[list[ExportConversation], list[ExportInvitation]]] = {}
 
@@ -155,21 +159,41 @@ def _planted(staff: dict[str, Person], start: date) -> dict[str, tuple[list[Expo
             "demo-helen-amelia",
             (HELEN, amelia),
             (
-                ExportMessage(HELEN, _at(d, 9, 12), "Hi Amelia, your profile is truly impressive. I advise a client building a quantum strategy in Asia and they would value your unique insight. This is a flexible, well-paid consultancy role. Could you send me your CV?"),
-                ExportMessage(amelia, _at(d + timedelta(days=1), 18, 3), "Thanks Helen. Which client is this?"),
-                ExportMessage(HELEN, _at(d + timedelta(days=2), 8, 40), "For confidentiality I cannot name the client yet. As a first step they would pay $2,500 for a short report on UK quantum funding priorities, public information only. Payment can be in USDT if easier. It is simpler to continue on WeChat: my ID is helenz_mtp."),
-                ExportMessage(HELEN, _at(d + timedelta(days=20), 10, 5), "They loved the report. The client invites you to speak at a closed symposium in Shanghai next month, all expenses paid with a generous speaker fee. They are curious about the unpublished roadmap and who in your group has access to the defence-funded project."),
+                ExportMessage(
+                    HELEN,
+                    _at(d, 9, 12),
+                    "Hi Amelia, your profile is truly impressive. I advise a client building a quantum strategy in Asia and they would value your unique insight. This is a flexible, well-paid consultancy role. Could you send me your CV?",
+                ),
+                ExportMessage(
+                    amelia, _at(d + timedelta(days=1), 18, 3), "Thanks Helen. Which client is this?"
+                ),
+                ExportMessage(
+                    HELEN,
+                    _at(d + timedelta(days=2), 8, 40),
+                    "For confidentiality I cannot name the client yet. As a first step they would pay $2,500 for a short report on UK quantum funding priorities, public information only. Payment can be in USDT if easier. It is simpler to continue on WeChat: my ID is helenz_mtp.",
+                ),
+                ExportMessage(
+                    HELEN,
+                    _at(d + timedelta(days=20), 10, 5),
+                    "They loved the report. The client invites you to speak at a closed symposium in Shanghai next month, all expenses paid with a generous speaker fee. They are curious about the unpublished roadmap and who in your group has access to the defence-funded project.",
+                ),
             ),
         ),
     )
     # The same think-tank note to three researchers (templated wording at scale).
     for i, (slug, topic) in enumerate(
-        (("tomasz-nowak", "superconducting qubits"), ("markus-brandt", "EUV lithography"), ("mei-tanaka", "quantum sensing"))
+        (
+            ("tomasz-nowak", "superconducting qubits"),
+            ("markus-brandt", "EUV lithography"),
+            ("mei-tanaka", "quantum sensing"),
+        )
     ):
         add(
             slug,
             inv=ExportInvitation(
-                KEVIN, _at(start + timedelta(days=55 + i), 7, 30 + i), KEVIN_NOTE.format(first=staff[slug].first_name, topic=topic)
+                KEVIN,
+                _at(start + timedelta(days=55 + i), 7, 30 + i),
+                KEVIN_NOTE.format(first=staff[slug].first_name, topic=topic),
             ),
         )
     daniel = staff["daniel-okafor"]
@@ -180,9 +204,21 @@ def _planted(staff: dict[str, Person], start: date) -> dict[str, tuple[list[Expo
             "demo-lockhaven-daniel",
             (LOCKHAVEN, daniel),
             (
-                ExportMessage(LOCKHAVEN, _at(d, 14, 0), "Hi Daniel, we have a Senior Flight Software role at Lockhaven with a salary well above market. The first step is a short technical assessment.", subject="Senior Flight Software Engineer opportunity"),
-                ExportMessage(daniel, _at(d, 16, 30), "Sounds interesting, what does the assessment involve?"),
-                ExportMessage(LOCKHAVEN, _at(d + timedelta(days=1), 9, 15), "Please clone our repository from github.com/lockhaven-hiring/skills-test, run npm install and npm start, and fix the failing module within 24 hours. The job description is attached. We can talk on WhatsApp after.", attachments=("Lockhaven_JD_Senior_Flight_Software.pdf",)),
+                ExportMessage(
+                    LOCKHAVEN,
+                    _at(d, 14, 0),
+                    "Hi Daniel, we have a Senior Flight Software role at Lockhaven with a salary well above market. The first step is a short technical assessment.",
+                    subject="Senior Flight Software Engineer opportunity",
+                ),
+                ExportMessage(
+                    daniel, _at(d, 16, 30), "Sounds interesting, what does the assessment involve?"
+                ),
+                ExportMessage(
+                    LOCKHAVEN,
+                    _at(d + timedelta(days=1), 9, 15),
+                    "Please clone our repository from github.com/lockhaven-hiring/skills-test, run npm install and npm start, and fix the failing module within 24 hours. The job description is attached. We can talk on WhatsApp after.",
+                    attachments=("Lockhaven_JD_Senior_Flight_Software.pdf",),
+                ),
             ),
         ),
     )
@@ -193,7 +229,11 @@ def _planted(staff: dict[str, Person], start: date) -> dict[str, tuple[list[Expo
             "demo-jessica-markus",
             (JESSICA, staff["markus-brandt"]),
             (
-                ExportMessage(JESSICA, _at(d, 8, 0), "Sehr geehrter Herr Brandt, ich habe ein Jahr in Deutschland studiert und Ihr Profil hat mich sehr beeindruckt. Ein wichtiger Kunde sucht einen Berater für Halbleiterpolitik. Als Probearbeit bietet er ein Honorar von 2.000 € für einen kurzen Bericht. Bitte senden Sie Ihren Lebenslauf an meine private E-Mail-Adresse."),
+                ExportMessage(
+                    JESSICA,
+                    _at(d, 8, 0),
+                    "Sehr geehrter Herr Brandt, ich habe ein Jahr in Deutschland studiert und Ihr Profil hat mich sehr beeindruckt. Ein wichtiger Kunde sucht einen Berater für Halbleiterpolitik. Als Probearbeit bietet er ein Honorar von 2.000 € für einen kurzen Bericht. Bitte senden Sie Ihren Lebenslauf an meine private E-Mail-Adresse.",
+                ),
             ),
         ),
     )
@@ -204,7 +244,11 @@ def _planted(staff: dict[str, Person], start: date) -> dict[str, tuple[list[Expo
             "demo-scam-kwame",
             (SCAMMER, staff["kwame-mensah"]),
             (
-                ExportMessage(SCAMMER, _at(d, 11, 0), "Congratulations Kwame! You have been selected for a remote data entry position paying $45/hour, no interview needed. We will mail you a cheque to buy your home office equipment from our approved vendor; please send back the difference by gift cards."),
+                ExportMessage(
+                    SCAMMER,
+                    _at(d, 11, 0),
+                    "Congratulations Kwame! You have been selected for a remote data entry position paying $45/hour, no interview needed. We will mail you a cheque to buy your home office equipment from our approved vendor; please send back the difference by gift cards.",
+                ),
             ),
         ),
     )
@@ -242,7 +286,9 @@ def _ordinary(
             invitations.append(ExportInvitation(sender, _at(day, 10, n), text))
         else:
             conversations.append(
-                ExportConversation(f"demo-{idx}-o{n}", (sender, me), (ExportMessage(sender, _at(day, 10, n), text),))
+                ExportConversation(
+                    f"demo-{idx}-o{n}", (sender, me), (ExportMessage(sender, _at(day, 10, n), text),)
+                )
             )
     # A sponsored message and an outgoing invitation: set aside by the reader, counted.
     day = start + timedelta(days=rng.randint(0, 90))
@@ -250,18 +296,26 @@ def _ordinary(
         ExportConversation(
             f"demo-{idx}-s",
             (me,),
-            (ExportMessage(SPONSORED, _at(day, 12), "Upskill your team with LinkedIn Learning.", subject="Sponsored"),),
+            (
+                ExportMessage(
+                    SPONSORED, _at(day, 12), "Upskill your team with LinkedIn Learning.", subject="Sponsored"
+                ),
+            ),
         )
     )
     invitations.append(ExportInvitation(rng.choice(colleagues), _at(day, 13), "", incoming=False))
     return conversations, invitations, connections
 
 
-def build_demo(core: Lurewatch, directory: Path, on_approach: Callable[[int], None] | None = None) -> DemoResult:
+def build_demo(
+    core: Lurewatch, directory: Path, on_approach: Callable[[int], None] | None = None
+) -> DemoResult:
     """Write the 25 demo exports under ``directory`` and import them into a fresh workspace there."""
     directory = directory.expanduser()
     if directory.exists() and any(directory.iterdir()) and not (directory / _MARKER).exists():
-        raise LurewatchError(f"{directory}: folder exists and is not a lurewatch demo; choose another with --dir")
+        raise LurewatchError(
+            f"{directory}: folder exists and is not a lurewatch demo; choose another with --dir"
+        )
     if directory.exists():
         shutil.rmtree(directory)  # only ever our own earlier demo (marker checked above)
     exports = directory / "exports"
@@ -270,13 +324,26 @@ def build_demo(core: Lurewatch, directory: Path, on_approach: Callable[[int], No
 
     rng = random.Random(20261123)
     start = date(2026, 6, 1)
-    staff = {p.slug or "": p for p in (_person(f, l, f"{role} at {ORGANISATION}") for f, l, role, _ in STAFF)}
+    staff = {
+        p.slug or "": p for p in (_person(f, last, f"{role} at {ORGANISATION}") for f, last, role, _ in STAFF)
+    }
     people = list(staff.values())
     outsiders = [
-        _person("Callum", "Fraser", "Alumni Relations Officer | University of Edinburgh", company="University of Edinburgh"),
-        _person("Aisha", "Bello", "Physics undergraduate | University of Leeds", company="University of Leeds"),
-        _person("Megan", "Doyle", "Technical Recruiter | Brightline Photonics", company="Brightline Photonics"),
-        _person("Jordan", "Blake", "Growth | NimbusCompute | GPU cloud for research", company="NimbusCompute"),
+        _person(
+            "Callum",
+            "Fraser",
+            "Alumni Relations Officer | University of Edinburgh",
+            company="University of Edinburgh",
+        ),
+        _person(
+            "Aisha", "Bello", "Physics undergraduate | University of Leeds", company="University of Leeds"
+        ),
+        _person(
+            "Megan", "Doyle", "Technical Recruiter | Brightline Photonics", company="Brightline Photonics"
+        ),
+        _person(
+            "Jordan", "Blake", "Growth | NimbusCompute | GPU cloud for research", company="NimbusCompute"
+        ),
     ]
     planted = _planted(staff, start)
     eras_used: list[str] = []
