@@ -1,0 +1,5 @@
+"""`python -m lurewatch` runs the CLI."""
+
+from lurewatch.cli import main
+
+main()
