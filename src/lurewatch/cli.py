@@ -194,6 +194,9 @@ def _print_source_summary(reports: list[SourceReport], categories: Counter[str])
                 (s.drafts_dropped, "drafts"),
                 (s.outbound_skipped, "started by the owner"),
                 (s.empty_skipped, "empty"),
+                (s.too_large_skipped, "too-large e-mails"),
+                (s.messages_dropped, "dropped messages"),
+                (s.truncated_fields, "truncated fields"),
             )
             if value
         ]
