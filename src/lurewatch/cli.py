@@ -12,6 +12,7 @@ import heapq
 import json
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +43,8 @@ app = typer.Typer(
 )
 
 out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+# Soft wrap: an error or summary stays one line however narrow the terminal (or 80 columns when piped).
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WorkspaceOption = Annotated[
     Path | None,
@@ -68,21 +70,44 @@ def _core(catalogue: Path | None = None) -> Lurewatch:
     return Lurewatch(settings)
 
 
+class _Ticker:
+    """A progress bar redrawn from the loop that does the work, at most ten times a second.
+
+    Rich's own refresh thread is not used: scoring may fork worker processes, and forking while
+    another thread holds a lock can deadlock the child.
+    """
+
+    def __init__(self, progress: Progress, description: str) -> None:
+        self._progress = progress
+        self._task = progress.add_task(description, total=None)
+        self._next = 0.0
+        self._enabled = not progress.disable
+
+    def set(self, completed: int) -> None:
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + 0.1
+            self._progress.update(self._task, completed=completed, refresh=True)
+
+
 @contextmanager
-def _progress(description: str) -> Iterator[Progress]:
+def _progress(description: str) -> Iterator[_Ticker]:
     progress = Progress(
         SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
+        # not markup: the description carries a path the user typed, and "[/]" in it would raise
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(bar_width=None),
         TextColumn("{task.completed:,} approaches"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        auto_refresh=False,
         disable=not err.is_terminal,
     )
     with progress:
-        progress.add_task(description, total=None)
-        yield progress
+        yield _Ticker(progress, description)
 
 
 @app.command()
@@ -105,9 +130,8 @@ def scan(
     # Only the top rows are kept for the table, so a scan of millions of messages stays flat in memory.
     top: list[tuple[float, int, Approach, Assessment]] = []
     with _progress("Screening") as progress, _csv_sink(csv_file) as write_csv:
-        task = progress.task_ids[0]
         for n, (approach, assessment) in enumerate(core.scan(paths, reports)):
-            progress.advance(task)
+            progress.set(n + 1)
             categories[assessment.category.value] += 1
             if assessment.risk < min_risk:
                 continue
@@ -155,7 +179,9 @@ def _print_table(rows: list[_Row], title: str) -> None:
     if show_source:
         table.add_column("source", max_width=40, overflow="ellipsis", no_wrap=True)
     for r in rows:
-        signals = compact_signals(r.signals) if width >= 120 else " ".join(p.split(" ", 1)[0] for p in r.signals)
+        signals = (
+            compact_signals(r.signals) if width >= 120 else " ".join(p.split(" ", 1)[0] for p in r.signals)
+        )
         cells: list[Any] = [
             f"{r.risk:.2f}",
             Text(r.category, style=CATEGORY_STYLE.get(Category(r.category), "")),
@@ -259,14 +285,14 @@ def import_(
         for path_text in paths:
             try:
                 with _progress(f"Importing {clean_line(path_text, 60)}") as progress:
-                    task = progress.task_ids[0]
-                    report, summary = core.import_path(
-                        ws, path_text, lambda n, task=task: progress.update(task, completed=n)
-                    )
+                    report, summary = core.import_path(ws, path_text, progress.set)
             except LurewatchError as exc:
                 # One bad export must not stop the others; it left the workspace untouched.
                 failures += 1
-                err.print(Text(f"lurewatch: error: {exc} (nothing imported from it)"), style="red")
+                err.print(
+                    Text(f"lurewatch: error: {clean_line(str(exc), 500)} (nothing imported from it)"),
+                    style="red",
+                )
                 continue
             if summary.already_imported:
                 err.print(Text(f"{clean_line(report.source, 200)}: already imported, nothing added"))
@@ -348,8 +374,7 @@ def demo(
 
     core = _core()
     with _progress("Building the demo workspace") as progress:
-        task = progress.task_ids[0]
-        result = build_demo(core, directory, on_approach=lambda n: progress.update(task, completed=n))
+        result = build_demo(core, directory, on_approach=progress.set)
     err.print(
         Text(
             f"Demo: {result.staff} staff exports ({', '.join(result.eras)} header eras) imported into "

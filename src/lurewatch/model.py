@@ -7,9 +7,13 @@ them and the CLI / web render them. Nothing here touches files, databases or fra
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class Channel(StrEnum):
@@ -32,6 +36,23 @@ class Category(StrEnum):
 THREAT_CATEGORIES: frozenset[Category] = frozenset({Category.STATE_APPROACH, Category.MALWARE_LURE})
 
 
+def _pickled_as_tuple(cls: type[T]) -> type[T]:
+    """Pickle ``cls`` as its constructor and a tuple of its fields.
+
+    Approaches and assessments cross process boundaries by the thousand when scoring runs in worker
+    processes; the dataclass default (a state dict built through ``dataclasses.fields`` per object)
+    made that transfer cost as much as the scoring.
+    """
+    values = operator.attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[object, ...]]:
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Account:
     """A person or persona on one channel, keyed by a normalised handle.
@@ -55,6 +76,7 @@ class Account:
     sector: str | None = None
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Message:
     id: str
@@ -71,6 +93,7 @@ class Message:
     attachments: tuple[str, ...] = ()
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: str
@@ -83,6 +106,7 @@ class Conversation:
         return self.messages[0].sent_at if self.messages else None
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Approach:
     """An inbound first contact (message, InMail, invitation note, e-mail) with its whole thread."""
@@ -126,6 +150,7 @@ class Approach:
         return h.hexdigest()
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Where an indicator fired: a field (``message[2].text``, ``sender.headline``) and a span in it."""
@@ -137,6 +162,7 @@ class Evidence:
     message_index: int | None = None
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Signal:
     """An indicator of the catalogue that fired, with what triggered it and the sources it implements."""
@@ -153,6 +179,7 @@ class Signal:
         return self.evidence[0].text if self.evidence else ""
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Assessment:
     approach_id: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import zipfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -63,6 +64,8 @@ def detect_kind(path: Path, settings: Settings) -> InputKind:
         raise InputError(str(path), "file is empty")
     suffix = path.suffix.lower()
     if suffix == ".zip":
+        if not zipfile.is_zipfile(path):
+            raise InputError(str(path), "not a zip archive (damaged, or an incomplete download?)")
         if linkedin_export.is_linkedin_export(path):
             return InputKind.LINKEDIN_EXPORT
         raise InputError(str(path), "zip archive holds no LinkedIn messages.csv or Invitations.csv")

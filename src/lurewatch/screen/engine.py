@@ -18,13 +18,16 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import fields as dataclass_fields
+from operator import attrgetter
+from typing import Any, Protocol
 
 from lurewatch.model import Account, Approach, Assessment, Category, Channel, Evidence, Signal
 from lurewatch.screen.advice import advice_for
 from lurewatch.screen.catalogue import Catalogue, Indicator, load_catalogue
 from lurewatch.screen.matchers import (
     AttachmentMatcher,
+    EvidenceTuple,
     FieldMatcher,
     Scope,
     SequenceMatcher,
@@ -32,8 +35,8 @@ from lurewatch.screen.matchers import (
     TextMatcher,
     TextProbe,
     ValueMatcher,
+    evidence_span,
     fold,
-    make_evidence,
 )
 from lurewatch.settings import Settings
 
@@ -44,6 +47,8 @@ DEFAULT_TEMPLATE_WINDOW = 2048
 #: senders whose profile signals are remembered (campaigns reuse personas), and advice texts cached
 PROFILE_CACHE = 4096
 ADVICE_CACHE = 4096
+#: scorer verdicts remembered per distinct set of fired indicators and weights
+SCORE_CACHE = 8192
 #: attachments of one message looked at, and the longest attachment name kept
 MAX_ATTACHMENTS = 100
 MAX_ATTACHMENT_NAME = 1000
@@ -161,16 +166,17 @@ _T_GREETING = re.compile(
     r"^\W*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening|day)|greetings|hallo|guten tag|liebe[rs]?|"
     r"sehr geehrte[rs]?|bonjour|bonsoir|cher|chère|madame|monsieur)\b[^\n,:;!]{0,60}[,:;!\n]"
 )
-# Tokens holding one of @ / { [ % (links, addresses, placeholders) are marked with NUL and dropped;
-# digits and punctuation become spaces, so only words remain. Each is one pass of str.translate.
 _T_MARKS = ("@", "/", "{", "[", "%", "www.")
-_T_MARK = str.maketrans(dict.fromkeys("@/{[%", "\x00"))
-_T_PUNCT = str.maketrans(
-    dict.fromkeys(
-        "0123456789!\"#$&'()*+,-.:;<=>?\\]^_`|}~\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2026\u00ab\u00bb\u00b7\u2022",
-        " ",
-    )
+# A whitespace-separated token holding one of @ / { [ % or "www." (links, addresses, placeholders) is
+# dropped whole; NUL joins the class because earlier versions marked those characters with it.
+_T_MARKED = re.compile(r"\S*(?:[@/{\[%\x00]|www\.)\S*")
+_T_PUNCTUATION = (
+    "0123456789!\"#$&'()*+,-.:;<=>?\\]^_`|}~\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2026\u00ab\u00bb"
+    "\u00b7\u2022"
 )
+# The words: runs of anything but whitespace, digits and the punctuation above (one pass in C; the
+# str.translate + split it replaces goes through a per-character dictionary lookup).
+_T_WORDS = re.compile("[^\\s" + re.escape(_T_PUNCTUATION) + "]+")
 
 
 class TemplateTracker:
@@ -197,19 +203,23 @@ class TemplateTracker:
 
     def key(self, approach: Approach) -> bytes | None:
         """The template key of the approach's first inbound message, or None when it is too short."""
-        message = next((m for m in approach.conversation.messages if m.inbound), None)
+        message = None
+        for m in approach.conversation.messages:
+            if m.inbound:
+                message = m
+                break
         if message is None or not isinstance(message.text, str) or not message.text:
             return None
         text = message.text[:4000].lower()
         if len(text) < self.min_chars:
             return None
-        text = _T_GREETING.sub(" ", text, count=1)
+        greeting = _T_GREETING.match(text)
+        if greeting is not None:
+            text = " " + text[greeting.end() :]
         if any(mark in text for mark in _T_MARKS):
-            text = " ".join(
-                tok for tok in text.translate(_T_MARK).split() if "\x00" not in tok and "www." not in tok
-            )
-        words = text.translate(_T_PUNCT).split()
-        names = set(f"{approach.sender.name} {approach.recipient.name}".lower().translate(_T_PUNCT).split())
+            text = _T_MARKED.sub(" ", text)
+        words = _T_WORDS.findall(text)
+        names = set(_T_WORDS.findall(f"{approach.sender.name} {approach.recipient.name}".lower()))
         if not names.isdisjoint(words):
             words = ["n" if w in names else w for w in words]
         normalised = " ".join(words)
@@ -247,14 +257,33 @@ class TemplateTracker:
 # The engine
 
 
-# roles of a text probe
-_TEXT, _SEQ, _AFTER, _ATTACH = 0, 1, 2, 3
+# what a probe is for, folding its role and scope: the engine decides per message which kinds run
+_K_TEXT, _K_FIRST, _K_LATER, _K_SUBJECT, _K_SEQ, _K_AFTER, _K_ATTACH = range(7)
+
+#: an inbound message as the engine reads it: (index in the conversation, text cut at
+#: max_field_chars, subject, attachments or None)
+Inbound = tuple[int, str, str, Any]
+#: one approach's input to matching: the sender's Account fields (in dataclass order), its inbound
+#: messages, and how many recipients its wording reached in the batch. Plain data, cheap to pickle.
+Case = tuple[tuple[Any, ...], tuple[Inbound, ...], int]
+#: a scored approach before its objects are built: category, risk, category scores (rounded),
+#: risk_rose_at, and per signal (indicator position, rounded weight, evidence tuples), in final order
+Result = tuple[
+    Category,
+    float,
+    tuple[tuple[Category, float], ...],
+    int | None,
+    tuple[tuple[int, float, tuple[EvidenceTuple, ...]], ...],
+]
+
+_ACCOUNT_FIELDS = tuple(f.name for f in dataclass_fields(Account))
+_account_values = attrgetter(*_ACCOUNT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
 class _Probe:
     slot: int
-    role: int
+    kind: int
     scope: Scope
     probe: TextProbe
 
@@ -265,10 +294,63 @@ class _Slot:
     weight: float
 
 
-class _Gate:
-    """Decides which probes to run on a text, and where, from one trie of all their word-start literals."""
+class _Candidates:
+    """What the gate found in one text: positions to try per probe, and other patterns to search."""
 
-    __slots__ = ("_always", "_always_subject", "_prefilter", "_probes", "_rest_of", "_start_of")
+    __slots__ = ("lowered", "positions", "rest", "run_rest", "skip", "text")
+
+    def __init__(
+        self,
+        text: str,
+        lowered: str,
+        positions: dict[int, list[tuple[int, int]]] | None,
+        rest: dict[int, tuple[int, ...]],
+        run_rest: dict[int, tuple[int, ...]],
+        skip: frozenset[int],
+    ) -> None:
+        self.text = text
+        self.lowered = lowered
+        #: None when lower-casing changed the text's length, so that positions would not line up
+        self.positions = positions
+        #: probe -> indexes of its ``rests`` patterns that are candidates (a pattern may be listed twice)
+        self.rest = rest
+        #: the same without the unanchored patterns that the gate proved cannot match
+        self.run_rest = run_rest
+        #: probes with nothing left to run
+        self.skip = skip
+
+    def ids(self) -> set[int]:
+        """The candidate probes.
+
+        The engine visits them in this set's iteration order, and that order decides the order in
+        which signals reach the scorer, whose products depend on it in the last bit: keep it.
+        """
+        ids = set(self.rest)
+        if self.positions is not None:
+            ids.update(self.positions)
+        return ids
+
+
+class _Gate:
+    """Decides which probes to run on a text, and where, from one trie of all their word-start literals.
+
+    Patterns with no usable literal (they start with ``%``, ``@``, ``{``, ``.exe`` ...) are candidates
+    on every text; one combined regex of all of them tells, in a single scan, whether any can match,
+    so that ordinary text skips them all.
+    """
+
+    __slots__ = (
+        "_always",
+        "_always_only",
+        "_always_rx",
+        "_always_subject",
+        "_always_subject_only",
+        "_always_subject_rx",
+        "_prefilter",
+        "_probes",
+        "_rest_of",
+        "_start_of",
+    )
 
     def __init__(self, probes: Sequence[TextProbe], subject_only: Sequence[bool]) -> None:
         self._probes = tuple(probes)
@@ -301,8 +383,37 @@ class _Gate:
                 self._rest_of[text] = tuple(sorted(rests))
         self._always = _group(always)
         self._always_subject = _group(always_subject)
+        self._always_rx, self._always_only = self._unanchored(always)
+        self._always_subject_rx, self._always_subject_only = self._unanchored(always_subject)
         literals = self._start_of.keys()
         self._prefilter = re.compile(r"\b(?=(" + _trie_regex(literals) + "))") if literals else None
+
+    def _unanchored(self, pairs: Sequence[tuple[int, int]]) -> tuple[re.Pattern[str] | None, frozenset[int]]:
+        """One regex of the unanchored patterns, and the probes that have no other pattern.
+
+        Only patterns run on the folded text qualify (the same compiled source, case-sensitive, on the
+        same text, so "the combined regex finds nothing" proves "none of them matches"). None when
+        some probe does not qualify: its patterns then always run, as the combined regex would not
+        speak for them.
+        """
+        if not pairs:
+            return None, frozenset()
+        sources = []
+        for pid, j in pairs:
+            probe = self._probes[pid]
+            if not probe.on_lower:
+                return None, frozenset()
+            sources.append(f"(?:{probe.rests[j].pattern})")
+        try:
+            combined = re.compile("|".join(sources))
+        except re.error:
+            return None, frozenset()
+        only = frozenset(
+            pid
+            for pid, _ in pairs
+            if not self._probes[pid].starts and all(a is None for a in self._probes[pid].rest_anchors)
+        )
+        return combined, only
 
     def candidates(self, text: str, subject: bool) -> _Candidates:
         """Where to try start-anchored patterns and which other patterns to search, per probe.
@@ -313,7 +424,9 @@ class _Gate:
         case-insensitively in the original text instead.
         """
         positions: dict[int, list[tuple[int, int]]] = {}
-        rest = (self._always_subject if subject else self._always).copy()
+        always = self._always_subject if subject else self._always
+        rest = always.copy()
+        extra: dict[int, tuple[int, ...]] = {}
         lowered = fold(text)
         if self._prefilter is not None:
             start_of, rest_of = self._start_of, self._rest_of
@@ -334,25 +447,35 @@ class _Gate:
                 if more:
                     for pid, j in more:
                         rest[pid] = (*rest.get(pid, ()), j)
+                        extra[pid] = (*extra.get(pid, ()), j)
         if len(lowered) != len(text):
             for pid in positions:
                 rest.setdefault(pid, ())
-            return _Candidates(text, lowered, None, rest)
-        return _Candidates(text, lowered, positions, rest)
+            return _Candidates(text, lowered, None, rest, rest, _NOTHING)
+        if not always:
+            return _Candidates(text, lowered, positions, rest, rest, _NOTHING)
+        rx = self._always_subject_rx if subject else self._always_rx
+        if rx is None or rx.search(lowered) is not None:
+            return _Candidates(text, lowered, positions, rest, rest, _NOTHING)
+        only = self._always_subject_only if subject else self._always_only
+        return _Candidates(text, lowered, positions, rest, extra, only)
 
     def run(self, pid: int, c: _Candidates) -> re.Match[str] | None:
         """The first match of probe ``pid``; its span is valid in the original text."""
         probe = self._probes[pid]
         if c.positions is None:
-            return probe.search(c.text)
+            return probe.search(c.text, 0, c.lowered)
         target = c.lowered if probe.on_lower else c.text
         tries = c.positions.get(pid)
         m = probe.match_at(target, tries) if tries else None
         if m is None:
-            which = c.rest.get(pid)
+            which = c.run_rest.get(pid)
             if which:
                 m = probe.search_rest(target, which)
         return m
+
+
+_NOTHING: frozenset[int] = frozenset()
 
 
 def _group(pairs: Sequence[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
@@ -362,29 +485,13 @@ def _group(pairs: Sequence[tuple[int, int]]) -> dict[int, tuple[int, ...]]:
     return grouped
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidates:
-    """What the gate found in one text: positions to try per probe, and other patterns to search."""
-
-    text: str
-    lowered: str
-    positions: dict[int, list[tuple[int, int]]] | None
-    #: probe -> indexes of its ``rests`` patterns to search (a pattern may be listed more than once)
-    rest: dict[int, tuple[int, ...]]
-
-    def ids(self) -> set[int]:
-        ids = set(self.rest)
-        if self.positions is not None:
-            ids.update(self.positions)
-        return ids
-
-
 class Screener:
     """Scores approaches with a catalogue.
 
-    Holds small bounded caches (profile signals per sender, advice texts), so one instance should not
-    be shared between threads without a lock; create one per thread instead (construction is cheap
-    once the catalogue is loaded).
+    Holds small bounded caches (profile signals per sender, scores, advice texts), so one instance
+    should not be shared between threads without a lock; create one per thread instead (construction
+    is cheap once the catalogue is loaded). For many approaches, :meth:`assess_many` can spread the
+    work over worker processes.
     """
 
     def __init__(
@@ -417,15 +524,21 @@ class Screener:
                 weight = indicator.weight if matcher.weight is None else matcher.weight
                 slots.append(_Slot(ind_pos, weight))
                 if isinstance(matcher, TextMatcher):
-                    probes.append(_Probe(slot, _TEXT, matcher.scope, matcher.probe))
+                    kind = {
+                        Scope.INBOUND: _K_TEXT,
+                        Scope.FIRST: _K_FIRST,
+                        Scope.LATER: _K_LATER,
+                        Scope.SUBJECT: _K_SUBJECT,
+                    }[matcher.scope]
+                    probes.append(_Probe(slot, kind, matcher.scope, matcher.probe))
                 elif isinstance(matcher, SequenceMatcher):
-                    probes.append(_Probe(slot, _SEQ, Scope.LATER, matcher.probe))
+                    probes.append(_Probe(slot, _K_SEQ, Scope.LATER, matcher.probe))
                     if matcher.after is not None:
                         self._sequence_after[slot] = len(probes)
-                        probes.append(_Probe(slot, _AFTER, Scope.INBOUND, matcher.after))
+                        probes.append(_Probe(slot, _K_AFTER, Scope.INBOUND, matcher.after))
                 elif isinstance(matcher, AttachmentMatcher):
                     if matcher.probe is not None:
-                        probes.append(_Probe(slot, _ATTACH, Scope.INBOUND, matcher.probe))
+                        probes.append(_Probe(slot, _K_ATTACH, Scope.INBOUND, matcher.probe))
                     if matcher.any_attachment or matcher.names is not None:
                         self._attach_any.append((slot, matcher))
                 elif isinstance(matcher, FieldMatcher | ValueMatcher):
@@ -439,11 +552,21 @@ class Screener:
 
         self._gate = _Gate([p.probe for p in probes], [p.scope is Scope.SUBJECT for p in probes])
         self._has_subject_probes = any(p.scope is Scope.SUBJECT for p in probes)
-        self._role = tuple(p.role for p in probes)
-        self._scope = tuple(p.scope for p in probes)
+        self._kind = tuple(p.kind for p in probes)
         self._slot_of = tuple(p.slot for p in probes)
-        self._profile_cache: OrderedDict[Account, tuple[tuple[int, Evidence], ...]] = OrderedDict()
+        kinds = self._kind
+        # probes that cannot fire on the first inbound message, and on the later ones
+        self._skip_first = frozenset(
+            pid for pid, k in enumerate(kinds) if k in (_K_LATER, _K_SEQ, _K_SUBJECT)
+        )
+        self._skip_later = frozenset(pid for pid, k in enumerate(kinds) if k in (_K_FIRST, _K_SUBJECT))
+        self._subject_probes = frozenset(pid for pid, k in enumerate(kinds) if k == _K_SUBJECT)
+        self._profile_cache: OrderedDict[Account, tuple[tuple[int, EvidenceTuple], ...]] = OrderedDict()
         self._advice_cache: dict[tuple[Category, Channel, frozenset[str]], tuple[str, ...]] = {}
+        # scores are memoised only for the built-in scorer, whose result depends on its input and
+        # its decision floor alone
+        self._score_cache: dict[tuple[tuple[int, float], ...], Scores] = {}
+        self._score_floor: float | None = None
 
     # -- assessing -------------------------------------------------------------------------------
 
@@ -451,7 +574,9 @@ class Screener:
         """Score one approach. The batch signal (the same wording to many recipients) needs assess_many."""
         return self._assess(approach, 0)
 
-    def assess_many(self, approaches: Iterable[Approach]) -> Iterator[tuple[Approach, Assessment]]:
+    def assess_many(
+        self, approaches: Iterable[Approach], workers: int = 0, *, chunk_size: int = 256
+    ) -> Iterator[tuple[Approach, Assessment]]:
         """Score a stream of approaches, including templated wording sent to many recipients (M9).
 
         Bounded two-pass: approaches are read in windows of ``template_window``; each window is first
@@ -459,7 +584,21 @@ class Screener:
         scored and yielded in input order. An approach therefore counts every copy of its wording seen
         up to the end of its own window; copies that arrive in a later window raise M9 for those later
         approaches only. Memory stays bounded whatever the stream length.
+
+        ``workers`` is the number of worker processes that score while this process reads (see
+        :mod:`lurewatch.screen.parallel`): the same results in the same order. 0 scores here. A stream
+        shorter than one window is always scored here, since starting workers would cost more than it
+        saves.
         """
+        if workers < 0:
+            raise ValueError(f"workers must be 0 or more, got {workers}")
+        if workers:
+            from lurewatch.screen.parallel import assess_parallel
+
+            return assess_parallel(self, approaches, workers, chunk_size=chunk_size)
+        return self._assess_serial(approaches)
+
+    def _assess_serial(self, approaches: Iterable[Approach]) -> Iterator[tuple[Approach, Assessment]]:
         if not self._template_slots:
             for approach in approaches:
                 yield approach, self._assess(approach, 0)
@@ -480,115 +619,114 @@ class Screener:
         for approach, key in window:
             yield approach, self._assess(approach, tracker.recipients(key))
 
-    def _profile_hits(self, sender: Account) -> tuple[tuple[int, Evidence], ...]:
-        """(slot, evidence) of the profile matchers that fire for ``sender``, cached per account."""
-        cache = self._profile_cache
-        try:
-            found = cache.get(sender)
-        except TypeError:  # an Account holding an unhashable value: evaluate without the cache
-            found = None
-            cache = None
-        if found is not None and cache is not None:
-            cache.move_to_end(sender)
-            return found
-        out = []
-        for slot, matcher in self._profile:
-            evidence = matcher.match(sender)
-            if evidence is not None:
-                out.append((slot, evidence))
-        result = tuple(out)
-        if cache is not None:
-            cache[sender] = result
-            if len(cache) > PROFILE_CACHE:
-                cache.popitem(last=False)
-        return result
-
     def _assess(self, approach: Approach, template_recipients: int) -> Assessment:
-        limit = self.settings.max_field_chars
-        # slot -> list of (message index or -1 for the profile/batch, Evidence)
-        hits: dict[int, list[tuple[int, Evidence]]] = {}
-        for slot, evidence in self._profile_hits(approach.sender):
-            hits[slot] = [(-1, evidence)]
+        result = self._screen(approach.sender, self._inbound(approach), template_recipients)
+        return self._build(approach.id, approach.channel, result)
 
-        first_index = -1
-        first_text = ""
-        after_at: dict[int, int] = {}
-        gate = self._gate
-        roles, scopes, slot_of = self._role, self._scope, self._slot_of
-        sequence_after = self._sequence_after
-        position = 0
-        previous_subject = ""
+    # -- the three steps: what to read, what fired and how it scores, the objects ----------------
+
+    def _inbound(self, approach: Approach) -> tuple[Inbound, ...]:
+        """The inbound messages of the approach's thread, each field checked and cut to its limit."""
+        limit = self.settings.max_field_chars
+        out = []
         for index, message in enumerate(approach.conversation.messages):
             if not message.inbound:
                 continue
-            if first_index < 0:
-                first_index = index
             text = message.text if isinstance(message.text, str) else ""
             if len(text) > limit:
                 text = text[:limit]
-            if not position:
-                first_text = text
-            if text:
-                cand = gate.candidates(text, False)
-                field = f"message[{index}].text"
-                for pid in cand.ids():
-                    role = roles[pid]
-                    if role == _AFTER:
-                        if pid not in after_at and gate.run(pid, cand) is not None:
-                            after_at[pid] = index
-                        continue
-                    slot = slot_of[pid]
-                    if slot in hits:
-                        continue
-                    if role == _TEXT:
-                        scope = scopes[pid]
-                        if scope is not Scope.INBOUND and (
-                            scope is Scope.SUBJECT
-                            or (scope is Scope.FIRST and position)
-                            or (scope is Scope.LATER and not position)
-                        ):
-                            continue
-                    elif role == _SEQ:
-                        if not position:
-                            continue
-                        after_pid = sequence_after.get(slot)
-                        if after_pid is not None:
-                            # the earlier, low-sensitivity ask must come in an earlier message; probes of
-                            # this message run in any order, so an ask recorded here does not count
-                            seen = after_at.get(after_pid)
-                            if seen is None or seen >= index:
-                                continue
-                    m = gate.run(pid, cand)
-                    if m is not None:
-                        hits[slot] = [(index, make_evidence(field, text, m.start(), m.end(), index))]
-            if message.attachments:
-                self._scan_attachments(message.attachments, index, hits)
             subject = message.subject if isinstance(message.subject, str) else ""
+            if len(subject) > limit:
+                subject = subject[:limit]
+            out.append((index, text, subject, message.attachments or None))
+        return tuple(out)
+
+    def _case(self, approach: Approach, template_recipients: int) -> Case:
+        """The plain-data form of an approach that :meth:`_screen_case` reads (in a worker process)."""
+        return (_account_values(approach.sender), self._inbound(approach), template_recipients)
+
+    def _screen_case(self, case: Case) -> Result:
+        sender_values, inbound, template_recipients = case
+        return self._screen(Account(*sender_values), inbound, template_recipients)
+
+    def _screen(self, sender: Account, inbound: Sequence[Inbound], template_recipients: int) -> Result:
+        """Run every matcher over the sender and the inbound messages, and score what fired."""
+        # slot -> list of (message index or -1 for the profile/batch, evidence)
+        hits: dict[int, list[tuple[int, EvidenceTuple]]] = {}
+        for slot, evidence in self._profile_hits(sender):
+            hits[slot] = [(-1, evidence)]
+
+        after_at: dict[int, int] = {}
+        previous_subject = ""
+        for position, (index, text, subject, attachments) in enumerate(inbound):
+            if text:
+                self._scan_text(text, index, position, hits, after_at)
+            if attachments:
+                self._scan_attachments(attachments, index, hits)
             if subject and subject != previous_subject and self._has_subject_probes:
                 previous_subject = subject
-                self._scan_subject(subject[:limit], index, hits)
-            position += 1
+                self._scan_subject(subject, index, hits)
 
+        first_index = inbound[0][0] if inbound else -1
         if template_recipients and self._template_slots and first_index >= 0:
+            first_text = inbound[0][1]
             for slot, minimum in self._template_slots:
                 if template_recipients >= minimum:
-                    evidence = Evidence(
-                        field=f"message[{first_index}].text",
-                        text=(
-                            "the same wording (names, numbers and links masked) reached "
-                            f"{template_recipients}+ recipients in this batch"
-                        ),
-                        start=0,
-                        end=len(first_text),
-                        message_index=first_index,
+                    evidence = (
+                        f"message[{first_index}].text",
+                        "the same wording (names, numbers and links masked) reached "
+                        f"{template_recipients}+ recipients in this batch",
+                        0,
+                        len(first_text),
+                        first_index,
                     )
                     hits[slot] = [(-1, evidence)]
-        return self._conclude(approach, hits, max(first_index, 0))
+        return self._conclude(hits, max(first_index, 0))
+
+    def _scan_text(
+        self,
+        text: str,
+        index: int,
+        position: int,
+        hits: dict[int, list[tuple[int, EvidenceTuple]]],
+        after_at: dict[int, int],
+    ) -> None:
+        gate = self._gate
+        cand = gate.candidates(text, False)
+        skip = self._skip_later if position else self._skip_first
+        gated = cand.skip
+        kinds, slot_of = self._kind, self._slot_of
+        for pid in cand.ids():
+            if pid in skip or pid in gated:
+                continue
+            kind = kinds[pid]
+            if kind == _K_AFTER:
+                if pid not in after_at and gate.run(pid, cand) is not None:
+                    after_at[pid] = index
+                continue
+            slot = slot_of[pid]
+            if slot in hits:
+                continue
+            if kind == _K_SEQ:
+                after_pid = self._sequence_after.get(slot)
+                if after_pid is not None:
+                    # the earlier, low-sensitivity ask must come in an earlier message; probes of
+                    # this message run in any order, so an ask recorded here does not count
+                    seen = after_at.get(after_pid)
+                    if seen is None or seen >= index:
+                        continue
+            m = gate.run(pid, cand)
+            if m is not None:
+                hits[slot] = [
+                    (index, evidence_span(f"message[{index}].text", text, m.start(), m.end(), index))
+                ]
 
     def _scan_attachments(
-        self, names: tuple[str, ...], index: int, hits: dict[int, list[tuple[int, Evidence]]]
+        self, names: Any, index: int, hits: dict[int, list[tuple[int, EvidenceTuple]]]
     ) -> None:
         """Attachment matchers; evidence spans index into the names joined with ", "."""
+        if not self._attach_any:
+            return
         field = f"message[{index}].attachments"
         kept = [n[:MAX_ATTACHMENT_NAME] for n in names[:MAX_ATTACHMENTS] if isinstance(n, str)]
         joined = ", ".join(kept)
@@ -600,33 +738,71 @@ class Screener:
                 for name in kept:
                     m = matcher.names.search(name)
                     if m is not None:
-                        ev = make_evidence(field, joined, offset + m.start(), offset + m.end(), index)
+                        ev = evidence_span(field, joined, offset + m.start(), offset + m.end(), index)
                         hits[slot] = [(index, ev)]
                         break
                     offset += len(name) + 2
             elif matcher.any_attachment and joined:
-                hits[slot] = [(index, make_evidence(field, joined, 0, len(joined), index))]
+                hits[slot] = [(index, evidence_span(field, joined, 0, len(joined), index))]
 
-    def _scan_subject(self, subject: str, index: int, hits: dict[int, list[tuple[int, Evidence]]]) -> None:
+    def _scan_subject(
+        self, subject: str, index: int, hits: dict[int, list[tuple[int, EvidenceTuple]]]
+    ) -> None:
         gate = self._gate
         cand = gate.candidates(subject, True)
+        wanted, gated, slot_of = self._subject_probes, cand.skip, self._slot_of
         for pid in cand.ids():
-            slot = self._slot_of[pid]
-            if self._role[pid] != _TEXT or self._scope[pid] is not Scope.SUBJECT or slot in hits:
+            if pid not in wanted or pid in gated:
+                continue
+            slot = slot_of[pid]
+            if slot in hits:
                 continue
             m = gate.run(pid, cand)
             if m is not None:
                 hits[slot] = [
-                    (index, make_evidence(f"message[{index}].subject", subject, m.start(), m.end(), index))
+                    (index, evidence_span(f"message[{index}].subject", subject, m.start(), m.end(), index))
                 ]
 
-    def _conclude(
-        self, approach: Approach, hits: dict[int, list[tuple[int, Evidence]]], first_index: int
-    ) -> Assessment:
+    def _profile_hits(self, sender: Account) -> tuple[tuple[int, EvidenceTuple], ...]:
+        """(slot, evidence) of the profile matchers that fire for ``sender``, cached per account."""
+        cache = self._profile_cache
+        try:
+            found = cache.get(sender)
+        except TypeError:  # an Account holding an unhashable value: evaluate without the cache
+            found = None
+            cache = None
+        if found is not None and cache is not None:
+            cache.move_to_end(sender)
+            return found
+        out = []
+        folded: dict[str, str] = {}
+        for slot, matcher in self._profile:
+            if isinstance(matcher, FieldMatcher):
+                evidence = matcher.match(sender, folded)
+            else:
+                evidence = matcher.match(sender)
+            if evidence is not None:
+                out.append(
+                    (
+                        slot,
+                        (evidence.field, evidence.text, evidence.start, evidence.end, evidence.message_index),
+                    )
+                )
+        result = tuple(out)
+        if cache is not None:
+            cache[sender] = result
+            if len(cache) > PROFILE_CACHE:
+                cache.popitem(last=False)
+        return result
+
+    def _conclude(self, hits: dict[int, list[tuple[int, EvidenceTuple]]], first_index: int) -> Result:
+        if not hits:
+            scores = self._score(())
+            return (scores.category, round(scores.risk, 4), _rounded(scores.by_category), None, ())
         indicators = self._indicators
         slots = self._slots
         # indicator position -> list of (index at which the matcher fired, matcher weight, evidence)
-        per_indicator: dict[int, list[tuple[int, float, Evidence]]] = {}
+        per_indicator: dict[int, list[tuple[int, float, EvidenceTuple]]] = {}
         for slot_id, found in hits.items():
             slot = slots[slot_id]
             entries = per_indicator.get(slot.indicator)
@@ -635,8 +811,8 @@ class Screener:
             for at, evidence in found:
                 entries.append((first_index if at < 0 else at, slot.weight, evidence))
 
-        fired: list[tuple[Indicator, float]] = []
-        signals: list[Signal] = []
+        fired: list[tuple[int, float]] = []
+        signals: list[tuple[int, float, tuple[EvidenceTuple, ...]]] = []
         cuts: set[int] = set()
         for ind_pos, found in per_indicator.items():
             indicator = indicators[ind_pos]
@@ -644,7 +820,7 @@ class Screener:
                 found.sort(key=_first)
                 weight = _combine(indicator.weight, [w for _, w, _ in found])
                 # several matchers of one indicator may point at the same span: show it once
-                unique = {(ev.field, ev.start, ev.end): ev for _, _, ev in reversed(found)}
+                unique = {(ev[0], ev[2], ev[3]): ev for _, _, ev in reversed(found)}
                 evidence = tuple(sorted(unique.values(), key=_evidence_order))[:MAX_EVIDENCE]
                 for at, _, _ in found:
                     cuts.add(at)
@@ -653,35 +829,49 @@ class Screener:
                 weight = w if w < indicator.weight else indicator.weight
                 evidence = (ev,)
                 cuts.add(at)
-            fired.append((indicator, weight))
-            signals.append(
-                Signal(
-                    indicator.id,
-                    indicator.title,
-                    round(weight, 4),
-                    evidence,
-                    indicator.sources,
-                    indicator.supports,
-                )
-            )
-        scores = self.scorer.score(fired)
+            fired.append((ind_pos, weight))
+            signals.append((ind_pos, round(weight, 4), evidence))
+        scores = self._score(tuple(fired))
         risk_rose_at = self._risk_rose_at(per_indicator, cuts, scores.risk) if cuts else None
         if len(signals) > 1:
-            signals.sort(key=_signal_order)
-        category = scores.category
-        return Assessment(
-            approach.id,
-            category,
+            signals.sort(key=self._signal_order)
+        return (
+            scores.category,
             round(scores.risk, 4),
-            tuple(signals),
-            self._advice(category, signals, approach.channel),
-            {cat: round(value, 4) for cat, value in scores.by_category.items()},
-            self.catalogue.version,
+            _rounded(scores.by_category),
             risk_rose_at,
+            tuple(signals),
         )
 
+    def _signal_order(self, signal: tuple[int, float, tuple[EvidenceTuple, ...]]) -> tuple[bool, float, str]:
+        indicator = self._indicators[signal[0]]
+        return (indicator.supports == _BENIGN_ONLY, -signal[1], indicator.id)
+
+    def _score(self, fired: tuple[tuple[int, float], ...]) -> Scores:
+        """The scorer's verdict on (indicator position, weight) pairs, memoised for the built-in scorer.
+
+        The key keeps the order of ``fired``: the scorer's products depend on it in the last bit.
+        """
+        scorer = self.scorer
+        if type(scorer) is not NoisyOrScorer:
+            return scorer.score([(self._indicators[i], w) for i, w in fired])
+        cache = self._score_cache
+        if scorer.decision_floor != self._score_floor:
+            cache.clear()
+            self._score_floor = scorer.decision_floor
+        scores = cache.get(fired)
+        if scores is None:
+            scores = scorer.score([(self._indicators[i], w) for i, w in fired])
+            if len(cache) >= SCORE_CACHE:
+                cache.clear()
+            cache[fired] = scores
+        return scores
+
     def _risk_rose_at(
-        self, per_indicator: dict[int, list[tuple[int, float, Evidence]]], cuts: set[int], final_risk: float
+        self,
+        per_indicator: dict[int, list[tuple[int, float, EvidenceTuple]]],
+        cuts: set[int],
+        final_risk: float,
     ) -> int | None:
         """The message index at which the risk first reached the alert threshold.
 
@@ -700,11 +890,38 @@ class Screener:
             for ind_pos, found in per_indicator.items():
                 weights = [w for at, w, _ in found if at <= cut]
                 if weights:
-                    indicator = indicators[ind_pos]
-                    prefix.append((indicator, _combine(indicator.weight, weights)))
-            if self.scorer.score(prefix).risk >= threshold:
+                    prefix.append((ind_pos, _combine(indicators[ind_pos].weight, weights)))
+            if self._score(tuple(prefix)).risk >= threshold:
                 return cut
         return ordered[-1] if final_risk >= threshold else None
+
+    def _build(self, approach_id: str, channel: Channel, result: Result) -> Assessment:
+        """The Assessment of a scored approach, with its Signal and Evidence objects."""
+        category, risk, by_category, risk_rose_at, compact = result
+        indicators = self._indicators
+        signals = []
+        for ind_pos, weight, evidence in compact:
+            indicator = indicators[ind_pos]
+            signals.append(
+                Signal(
+                    indicator.id,
+                    indicator.title,
+                    weight,
+                    tuple([Evidence(*ev) for ev in evidence]),
+                    indicator.sources,
+                    indicator.supports,
+                )
+            )
+        return Assessment(
+            approach_id,
+            category,
+            risk,
+            tuple(signals),
+            self._advice(category, signals, channel),
+            dict(by_category),
+            self.catalogue.version,
+            risk_rose_at,
+        )
 
     def _advice(self, category: Category, signals: Sequence[Signal], channel: Channel) -> tuple[str, ...]:
         key = (category, channel, frozenset(s.indicator_id for s in signals))
@@ -717,16 +934,16 @@ class Screener:
         return cached
 
 
-def _first(item: tuple[int, float, Evidence]) -> int:
+def _rounded(by_category: dict[Category, float]) -> tuple[tuple[Category, float], ...]:
+    return tuple([(cat, round(value, 4)) for cat, value in by_category.items()])
+
+
+def _first(item: tuple[int, float, EvidenceTuple]) -> int:
     return item[0]
 
 
-def _evidence_order(ev: Evidence) -> tuple[int, int, str]:
-    return (-1 if ev.message_index is None else ev.message_index, ev.start, ev.field)
-
-
-def _signal_order(signal: Signal) -> tuple[bool, float, str]:
-    return (signal.supports == _BENIGN_ONLY, -signal.weight, signal.indicator_id)
+def _evidence_order(ev: EvidenceTuple) -> tuple[int, int, str]:
+    return (-1 if ev[4] is None else ev[4], ev[2], ev[0])
 
 
 _BENIGN_ONLY = (Category.BENIGN,)

@@ -87,8 +87,14 @@ def fold(text: str) -> str:
 # Evidence
 
 
-def make_evidence(field: str, text: str, start: int, end: int, message_index: int | None) -> Evidence:
-    """Evidence for ``text[start:end]``: the span plus a little context, whitespace collapsed, ~200 chars."""
+#: the fields of an :class:`~lurewatch.model.Evidence` as a plain tuple: (field, text, start, end,
+#: message_index). The engine carries evidence in this form until it builds the Assessment, so that
+#: worker processes can hand results back cheaply.
+EvidenceTuple = tuple[str, str, int, int, int | None]
+
+
+def evidence_span(field: str, text: str, start: int, end: int, message_index: int | None) -> EvidenceTuple:
+    """The span ``text[start:end]`` plus a little context, whitespace collapsed, ~200 chars, as a tuple."""
     match_end = min(end, start + MAX_MATCH_CHARS)
     lo = max(0, start - CONTEXT_CHARS)
     hi = min(len(text), match_end + CONTEXT_CHARS)
@@ -97,7 +103,12 @@ def make_evidence(field: str, text: str, start: int, end: int, message_index: in
         snippet = "…" + snippet
     if hi < len(text):
         snippet += "…"
-    return Evidence(field=field, text=snippet, start=start, end=end, message_index=message_index)
+    return (field, snippet, start, end, message_index)
+
+
+def make_evidence(field: str, text: str, start: int, end: int, message_index: int | None) -> Evidence:
+    """Evidence for ``text[start:end]``: the span plus a little context, whitespace collapsed, ~200 chars."""
+    return Evidence(*evidence_span(field, text, start, end, message_index))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -314,10 +325,14 @@ class TextProbe:
     #: all patterns, lower-cased and case-sensitive (None when ``on_lower`` is false)
     lower_regex: re.Pattern[str] | None = None
 
-    def search(self, text: str, start: int = 0) -> re.Match[str] | None:
-        """First match at or after ``start`` that no negation cue precedes in its sentence."""
+    def search(self, text: str, start: int = 0, lowered: str | None = None) -> re.Match[str] | None:
+        """First match at or after ``start`` that no negation cue precedes in its sentence.
+
+        ``lowered`` is ``fold(text)`` when the caller already has it.
+        """
         if self.lower_regex is not None:
-            lowered = fold(text)
+            if lowered is None:
+                lowered = fold(text)
             if len(lowered) == len(text):
                 return self._search(self.lower_regex, lowered, start)
         return self._search(self.regex, text, start)
@@ -412,8 +427,12 @@ class FieldMatcher:
     requires: tuple[FieldCondition, ...]
     weight: float | None
 
-    def match(self, account: Account) -> Evidence | None:
-        """Evidence from the first of ``fields`` that matches."""
+    def match(self, account: Account, folded: dict[str, str] | None = None) -> Evidence | None:
+        """Evidence from the first of ``fields`` that matches.
+
+        ``folded`` memoises ``fold`` of the (cut) field values by field name, so that several matchers
+        over one account lower-case each field once.
+        """
         for cond in self.requires:
             value = sender_field(account, cond.field)
             if not isinstance(value, str) or not cond.regex.search(value[:MAX_FIELD_CHARS]):
@@ -424,7 +443,12 @@ class FieldMatcher:
                 continue
             value = value[:MAX_FIELD_CHARS]
             if self.probe is not None:
-                m = self.probe.search(value)
+                lowered = None
+                if folded is not None:
+                    lowered = folded.get(name)
+                    if lowered is None:
+                        lowered = folded[name] = fold(value)
+                m = self.probe.search(value, 0, lowered)
                 if m is not None:
                     return make_evidence(f"sender.{name}", value, m.start(), m.end(), None)
             if self.lookalike is not None:
@@ -519,6 +543,14 @@ class LookalikeIndex:
         self._by_first: dict[str, list[tuple[str, int]]] = {}
         for norm in self.references:
             self._by_first.setdefault(norm[0], []).append((norm, len(norm.split())))
+        self._cache = lru_cache(maxsize=8192)(self._find)
+
+    # Pickled to reach worker processes (lurewatch.screen.parallel): the cache is rebuilt, not sent.
+    def __getstate__(self) -> tuple[int, dict[str, str], dict[str, list[tuple[str, int]]]]:
+        return (self.max_distance, self.references, self._by_first)
+
+    def __setstate__(self, state: tuple[int, dict[str, str], dict[str, list[tuple[str, int]]]]) -> None:
+        self.max_distance, self.references, self._by_first = state
         self._cache = lru_cache(maxsize=8192)(self._find)
 
     def find(self, value: str) -> str | None:
