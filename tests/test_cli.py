@@ -244,9 +244,16 @@ def test_scan_failing_half_way_leaves_no_csv(inputs: Path, tmp_path: Path) -> No
             fh.write(json.dumps(record) + "\n")
         fh.write("{not json\n")
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = run("scan", "--json", "--csv", "out.csv", "big.jsonl", cwd=tmp_path)
+    # In-process scoring, so results are written before the reader reaches the bad line (worker
+    # processes would still be scoring the first window when it does).
+    result = run(
+        "scan", "--json", "--csv", "out.csv", "big.jsonl", cwd=tmp_path, env={"LUREWATCH_WORKERS": "0"}
+    )
     assert_one_line_error(result, "big.jsonl:2101", "bad JSON")
     assert len(json_lines(result.stdout)) >= 1  # the scan really was half-way through
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    with_workers = run("scan", "--csv", "out.csv", "big.jsonl", cwd=tmp_path, env={"LUREWATCH_WORKERS": "2"})
+    assert_one_line_error(with_workers, "big.jsonl:2101", "bad JSON")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -564,3 +571,38 @@ def test_no_arguments_shows_usage(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Usage: " in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- language and persona -----------------------------------------------------------------------------------
+
+GERMAN_APPROACH = (
+    "Sehr geehrte Frau Dr. Fictional, ich bin Personalberaterin bei einer internationalen Beratung. Für einen "
+    "wichtigen Kunden suchen wir Experten für kurze, gut bezahlte Berichte. Können wir auf WeChat weitersprechen?"
+)
+
+
+def test_check_reports_language_and_persona(tmp_path: Path) -> None:
+    text = run("check", cwd=tmp_path, stdin=GERMAN_APPROACH.encode())
+    assert_ok(text)
+    assert "Language: German" in text.stdout
+    assert "Sender presents as: a headhunter" in text.stdout
+    as_json = run("check", "--json", cwd=tmp_path, stdin=GERMAN_APPROACH.encode())
+    assert_ok(as_json)
+    (record,) = json_lines(as_json.stdout)
+    assert (record["language"], record["persona"]) == ("de", "headhunter")
+
+
+def test_scan_import_and_report_carry_language_and_persona(inputs: Path, tmp_path: Path) -> None:
+    scanned = {r["id"]: r for r in json_lines(run("scan", "--json", "export.zip", cwd=inputs).stdout)}
+    assert scanned["li:c-state"]["language"] == "en"
+    assert scanned["li:c-state"]["persona"] == "headhunter"  # "I am a headhunter for a think tank"
+    ws = tmp_path / "ws.sqlite"
+    assert_ok(run("import", "--workspace", ws, inputs / "export.zip", cwd=tmp_path))
+    report = run("report", "--workspace", ws, "--json", cwd=tmp_path)
+    assert_ok(report)
+    stored = {r["id"]: r for r in json_lines(report.stdout)}
+    for key in EXPORT_IDS:
+        assert (stored[key]["language"], stored[key]["persona"]) == (
+            scanned[key]["language"],
+            scanned[key]["persona"],
+        )

@@ -27,16 +27,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lurewatch, Path]:
 def test_planted_approaches_rank_first(demo: tuple[Lurewatch, Path]) -> None:
     core, workspace = demo
     with core.open_workspace(workspace) as ws:
-        rows = ws.list_approaches(limit=7)
+        rows = ws.list_approaches()
     senders = [r.sender_name for r in rows]
     # The escalating fake consultancy, the German BfV-style headhunter, the Dream-Job lure and the
-    # think-tank note sent to three researchers are the top six, the advance-fee scam next.
-    assert senders[0] == "Helen Zhao"
+    # think-tank note sent to three researchers are the top six. The risk is the probability of a
+    # state approach or malware lure, so the advance-fee scam is not among them, but it is a scam.
     assert set(senders[:6]) == {"Helen Zhao", "Jessica Li", "Ryan Mitchell", "Kevin Wang"}
-    assert senders.count("Kevin Wang") == 3
+    assert senders[:6].count("Kevin Wang") == 3
+    assert all(r.risk >= core.settings.alert_threshold for r in rows[:6])
     categories = {r.sender_name: r.category for r in rows}
     assert categories["Ryan Mitchell"] == "malware_lure"
     assert categories["Jessica Li"] == "state_approach"
+    assert categories["Helen Zhao"] == "state_approach"
     assert categories["Brenda Coleman"] == "scam"
 
 

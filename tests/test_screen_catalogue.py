@@ -60,7 +60,7 @@ def write(tmp_path: Path, text: str, name: str = "extra.toml") -> Path:
 
 
 def test_version_and_size(catalogue: Catalogue) -> None:
-    assert catalogue.version == "2026.11.1"
+    assert catalogue.version == "2026.11.2"
     assert len(catalogue) == len(catalogue.indicators) >= len(PUBLIC_IDS)
     assert len(set(catalogue.ids)) == len(catalogue.ids), "indicator ids must be unique"
 
@@ -193,7 +193,7 @@ enabled = false
 """,
     )
     merged = load_catalogue(extra)
-    assert merged.version == "2026.11.1+acme.3"
+    assert merged.version == "2026.11.2+acme.3"
     m1 = merged.get("M1")
     assert m1 is not None and m1.title == "Flattery, our stricter version" and m1.weight == 0.2
     assert merged.ids.index("M1") == catalogue.ids.index("M1"), "a replacement keeps its place"
@@ -207,7 +207,7 @@ def test_extra_without_version_is_named_after_the_file(tmp_path: Path) -> None:
     merged = load_catalogue(
         write(tmp_path, MINIMAL.replace('version = "test.1"', ""), name="site-rules.toml")
     )
-    assert merged.version == "2026.11.1+site-rules"
+    assert merged.version == "2026.11.2+site-rules"
     assert "Z1" in merged
 
 

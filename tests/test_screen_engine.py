@@ -482,7 +482,7 @@ patterns = ['\\bproject bluebird\\b']
     )
     screener = Screener(settings=Settings(catalogue=extra))
     result = screener.assess(approach("Tell me about Project Bluebird."))
-    assert "ACME1" in fired(result) and result.catalogue_version.startswith("2026.11.1+")
+    assert "ACME1" in fired(result) and result.catalogue_version.startswith("2026.11.2+")
 
 
 def test_subject_scope_and_after_ordering(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("LUREWATCH_TEST_POSTGRES_URL")
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 TABLES = ("accounts", "imports", "approaches", "messages", "signals", VERSION_TABLE)
-HEAD = "0001"
+HEAD = "0003"
 
 
 # -- factories -------------------------------------------------------------------------------------
@@ -788,3 +788,109 @@ def test_any_text_round_trips(ws: Workspace, body: str, subject: str, name: str)
     assert stored[0].first_message.text == _expected(body)
     assert stored[0].first_message.subject == _expected(subject)
     assert stored[0].sender.name == _expected(name)
+
+
+# -- language and persona (migration 0002) ---------------------------------------------------------
+
+
+def test_language_and_persona_round_trip(ws: Workspace) -> None:
+    approach, assessment = _rich_pair()
+    assessment = replace(assessment, language="de", persona="headhunter")
+    do_import(ws, [(approach, assessment)])
+    stored = ws.get_approach("c-1")
+    assert stored is not None
+    assert (stored[1].language, stored[1].persona) == ("de", "headhunter")
+    assert stored[1] == assessment
+
+
+def test_language_and_persona_may_be_unknown_or_odd(ws: Workspace) -> None:
+    a1, s1 = make_pair(1)
+    a2, s2 = make_pair(2)
+    do_import(
+        ws,
+        [
+            (a1, replace(s1, language=None, persona=None)),
+            (a2, replace(s2, language="x" * 500, persona="p\x00")),
+        ],
+    )
+    first, second = ws.get_approach("approach-1"), ws.get_approach("approach-2")
+    assert first is not None and second is not None
+    assert (first[1].language, first[1].persona) == (None, None)
+    # an over-long code is not a code: stored as unknown, never rejected by the database
+    assert (second[1].language, second[1].persona) == (None, "p")
+
+
+def test_a_workspace_from_before_languages_is_upgraded(sqlite_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from lurewatch.store.workspace import MIGRATIONS_DIR
+
+    sqlite_path.parent.mkdir(parents=True)
+    engine = create_engine(f"sqlite:///{sqlite_path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    engine.dispose()
+    raw = sqlite3.connect(sqlite_path)
+    with raw:
+        columns = {row[1] for row in raw.execute("PRAGMA table_info(approaches)")}
+        assert "language" not in columns
+        assert raw.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone() == ("0001",)
+        # an approach imported by the earlier version
+        raw.execute("INSERT INTO accounts (key, name) VALUES ('linkedin:s', 'S'), ('linkedin:r', 'R')")
+        raw.execute(
+            "INSERT INTO imports (source, digest, kind, imported_at, counts, approaches_added, approaches_duplicate)"
+            " VALUES ('old.zip', 'd', 'corpus', '2025-01-01 00:00:00', '{}', 1, 0)"
+        )
+        raw.execute(
+            "INSERT INTO approaches (id, fingerprint, import_id, sender_key, recipient_key, channel, conversation_id,"
+            " conversation_title, conversation_channel, label, source, category, risk, severity, category_scores,"
+            " advice, catalogue_version, top_signals, status) VALUES ('old-1', 'f', 1, 'linkedin:s', 'linkedin:r',"
+            " 'email', 'c', '', 'email', NULL, 'old.zip', 'benign', 0.1, 'low', '{}', '[]', '2026.11.1', '', 'new')"
+        )
+    raw.close()
+    with Workspace.open(sqlite_path) as ws:
+        with ws.engine.connect() as conn:
+            assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == HEAD
+        old = ws.get_approach("old-1")
+        assert old is not None and (old[1].language, old[1].persona) == (None, None)
+        approach, assessment = make_pair(7)
+        do_import(ws, [(approach, replace(assessment, language="fr", persona="think_tank"))], digest="b" * 64)
+        new = ws.get_approach("approach-7")
+        assert new is not None and (new[1].language, new[1].persona) == ("fr", "think_tank")
+
+
+# -- the text model's part and analyst verdicts (migration 0003) ------------------------------------
+
+
+def test_model_fields_round_trip(ws: Workspace) -> None:
+    approach, assessment = _rich_pair()
+    assessment = replace(
+        assessment, rule_risk=0.42, model_version="20261123T000000.000000Z", model_terms=(("wechat", 0.81),)
+    )
+    do_import(ws, [(approach, assessment)])
+    stored = ws.get_approach("c-1")
+    assert stored is not None
+    assert stored[1] == assessment
+
+
+def test_verdicts_label_approaches_for_training(ws: Workspace) -> None:
+    pairs = [make_pair(n) for n in range(1, 5)]
+    do_import(ws, pairs)
+    ws.set_verdict("approach-1", "confirmed")
+    ws.set_verdict("approach-2", "false_positive")
+    ws.set_verdict("approach-3", "scam")
+    labelled = dict((a.id, label) for a, label in ws.labelled_approaches())
+    assert labelled == {
+        "approach-1": pairs[0][1].category,
+        "approach-2": Category.BENIGN,
+        "approach-3": Category.SCAM,
+    }
+    assert ws.counts()["status_triaged"] == 3
+    with pytest.raises(StoreError, match="unknown verdict"):
+        ws.set_verdict("approach-4", "probably fine")
+    with pytest.raises(StoreError, match="no approach"):
+        ws.set_verdict("approach-99", "benign")

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +31,9 @@ from lurewatch.display import approach_json, clean_line, compact_signals, explai
 from lurewatch.errors import LurewatchError
 from lurewatch.model import Approach, Assessment, Category
 from lurewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from lurewatch.store.workspace import Workspace
 
 app = typer.Typer(
     name="lurewatch",
@@ -61,6 +64,13 @@ CATEGORY_STYLE = {
     Category.COMMERCIAL: "cyan",
     Category.BENIGN: "green",
 }
+
+
+def _existing_workspace(core: Lurewatch, workspace: Path | None) -> Workspace:
+    location = workspace or core.settings.database_url or core.settings.workspace
+    if isinstance(location, Path) and not location.exists():
+        raise LurewatchError(f"{location}: no workspace here yet; run `lurewatch import PATH` first")
+    return core.open_workspace(location)
 
 
 def _core(catalogue: Path | None = None) -> Lurewatch:
@@ -324,10 +334,7 @@ def report(
 ) -> None:
     """List the workspace's approaches, highest risk first."""
     core = _core()
-    location = workspace or core.settings.database_url or core.settings.workspace
-    if isinstance(location, Path) and not location.exists():
-        raise LurewatchError(f"{location}: no workspace here yet; run `lurewatch import PATH` first")
-    with core.open_workspace(location) as ws:
+    with _existing_workspace(core, workspace) as ws:
         rows = ws.list_approaches(
             category=category.value if category else None, min_risk=min_risk, limit=limit or None
         )
@@ -389,6 +396,355 @@ def demo(
         ),
         style="dim",
     )
+
+
+@app.command("eval")
+def eval_(
+    paths: Annotated[
+        list[str], typer.Argument(help="Labelled corpus files (JSON Lines with a 'label' per record).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print every metric as one JSON object.")] = False,
+    plots: Annotated[
+        Path | None,
+        typer.Option("--plots", help="Write reliability.png and confusion.png into this folder."),
+    ] = None,
+    threshold_report: Annotated[
+        bool,
+        typer.Option("--threshold-report", help="Also list benign FPR and recall at every risk threshold."),
+    ] = False,
+    cv: Annotated[
+        int,
+        typer.Option(
+            "--cv",
+            help="Cross-validate instead: retrain the text model on K-1 folds, score the held-out fold (0 = off).",
+            min=0,
+            max=20,
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the --cv folds.")] = 0,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Measure detection quality on labelled records: per-label metrics, confusion, recall at 1%/2% benign FPR, calibration."""
+    from lurewatch.evaluation import Predictions
+    from lurewatch.ingest.read import InputKind
+
+    if plots is not None and plots.exists() and not plots.is_dir():
+        raise LurewatchError(f"{plots}: exists and is not a folder (--plots needs a folder)")
+    core = _core(catalogue)
+    for path, kind in core.plan(paths):
+        if kind is not InputKind.CORPUS:
+            raise LurewatchError(
+                f"{path}: not a labelled corpus file ({kind.value}); eval reads JSON Lines records "
+                "with a 'label' (see ../shared/eval/SCHEMA.md)"
+            )
+    if cv == 1:
+        raise LurewatchError("--cv needs at least 2 folds")
+    if cv:
+        predictions = _cross_validated(core, paths, cv, seed)
+        method = f"{cv}-fold cross-validation (model retrained per fold, seed {seed})"
+    else:
+        predictions = Predictions()
+        with _progress("Evaluating") as progress:
+            for approach, assessment in core.scan(paths):
+                predictions.add(approach, assessment)
+                progress.set(len(predictions))
+        method = "current screener"
+    _report_evaluation(
+        core,
+        predictions,
+        paths,
+        method=method,
+        as_json=as_json,
+        plots=plots,
+        threshold_report=threshold_report,
+    )
+
+
+def _cross_validated(core: Lurewatch, paths: list[str], folds: int, seed: int) -> Any:
+    """Out-of-fold predictions: each record scored by a model (calibration included) that never saw it."""
+    from lurewatch.evaluation import LABELS, RISK_DECIMALS, Predictions
+    from lurewatch.screen.training import cross_validate
+
+    with _progress("Reading labelled examples") as progress:
+        examples = core.training_examples(paths, on_example=progress.set)
+    with _progress(f"Cross-validating ({folds} folds)") as progress:
+        result = cross_validate(
+            examples,
+            [i.id for i in core.screener.catalogue.indicators],
+            folds=folds,
+            seed=seed,
+            on_fold=progress.set,
+        )
+    predictions = Predictions()
+    for example, predicted, risk, probs in zip(
+        examples, result.predicted, result.risks, result.probabilities, strict=True
+    ):
+        predictions.ids.append(example.approach.id)
+        predictions.truth.append(example.label)
+        predictions.predicted.append(predicted)
+        predictions.risk.append(round(risk, RISK_DECIMALS))
+        predictions.scores.append([round(probs[c], RISK_DECIMALS) for c in LABELS])
+        predictions.versions[f"catalogue {core.screener.catalogue.version}, {folds}-fold models"] += 1
+    return predictions
+
+
+def _report_evaluation(
+    core: Lurewatch,
+    predictions: Any,
+    paths: list[str],
+    *,
+    method: str,
+    as_json: bool,
+    plots: Path | None,
+    threshold_report: bool,
+) -> None:
+    """Compute the metrics of ``predictions`` (a :class:`lurewatch.evaluation.Predictions`) and show them."""
+    from lurewatch.evaluation import RISK_DECIMALS
+
+    if not predictions:
+        raise LurewatchError(f"{', '.join(paths)}: no labelled records to evaluate")
+    evaluation = predictions.evaluate(fixed_thresholds=(core.settings.alert_threshold,))
+    versions = "; ".join(v for v, _ in predictions.versions.most_common())
+    subtitle = f"lurewatch {__version__}, {versions}, {len(predictions):,} records, {method}"
+    written: dict[str, Path] = {}
+    if plots is not None:
+        from lurewatch.plots import write_plots
+
+        try:
+            written = write_plots(evaluation, plots, subtitle)
+        except OSError as exc:
+            raise LurewatchError(f"{plots}: cannot write the plots: {exc.strerror or exc}") from None
+    if as_json:
+        data = {
+            "lurewatch": __version__,
+            "method": method,
+            "versions": dict(predictions.versions),
+            "files": list(paths),
+            "risk_decimals": RISK_DECIMALS,
+            "alert_threshold": core.settings.alert_threshold,
+            **evaluation.to_dict(threshold_report=threshold_report),
+        }
+        if written:
+            data["plots"] = {name: str(path) for name, path in written.items()}
+        out.file.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        _print_evaluation(evaluation, subtitle, threshold_report)
+        out.print(Text(_evaluation_summary(evaluation)), soft_wrap=True)
+    for path in written.values():
+        err.print(Text(f"Written: {path}"), style="dim")
+
+
+def _print_evaluation(evaluation: Any, subtitle: str, threshold_report: bool) -> None:
+    from lurewatch.evaluation import fmt
+
+    out.print(Text(f"Evaluation: {clean_line(subtitle, 300)}", style="bold"), soft_wrap=True)
+    per_label = Table(title="Per label")
+    per_label.add_column("label", no_wrap=True, min_width=14)
+    for name in ("support", "pred.", "prec.", "recall", "FPR", "F1", "AUC"):
+        per_label.add_column(name, justify="right", no_wrap=True, min_width=5)
+    for m in (*evaluation.per_label, evaluation.threat):
+        style = CATEGORY_STYLE[Category(m.label)] if m.label != "threat" else "bold"
+        per_label.add_row(
+            Text("threat (S+M)" if m.label == "threat" else m.label, style=style),
+            str(m.support),
+            str(m.predicted),
+            fmt(m.precision),
+            fmt(m.recall),
+            fmt(m.fpr),
+            fmt(m.f1),
+            fmt(m.auc),
+            end_section=m.label == evaluation.per_label[-1].label,
+        )
+    out.print(per_label)
+    out.print(
+        Text(
+            f"macro F1 {fmt(evaluation.macro_f1)} (mean over {', '.join(evaluation.macro_f1_labels)})",
+            style="bold",
+        ),
+        soft_wrap=True,
+    )
+
+    confusion = Table(title="Confusion matrix (rows: true label, columns: predicted)")
+    confusion.add_column("true label", no_wrap=True, min_width=14)
+    for label in evaluation.labels:
+        # the first word is enough to name a column and keeps the table within 80 columns
+        confusion.add_column(label.split("_")[0], justify="right", no_wrap=True)
+    confusion.add_column("total", justify="right", no_wrap=True)
+    for label, row in zip(evaluation.labels, evaluation.confusion, strict=True):
+        cells = [
+            Text(str(v), style="bold" if other == label else ("dim" if v == 0 else ""))
+            for other, v in zip(evaluation.labels, row, strict=True)
+        ]
+        confusion.add_row(label, *cells, str(sum(row)))
+    out.print(confusion)
+
+    points = Table(title="Recall at benign FPR <= max FPR (flagged: risk >= threshold)")
+    points.add_column("positives", no_wrap=True, min_width=14)
+    for name in ("max FPR", "threshold", "recall", "flagged", "benign FPR"):
+        points.add_column(name, justify="right", no_wrap=True)
+    for p in evaluation.operating_points:
+        target = f"{p.target_fpr:.0%}" if p.target_fpr is not None else "(alert)"
+        threshold = f"{p.threshold:.4f}" if p.threshold is not None else ("none" if p.benign_total else "n/a")
+        points.add_row(
+            p.positives,
+            target,
+            threshold,
+            fmt(p.recall),
+            f"{p.true_positives}/{p.positives_total}",
+            f"{fmt(p.benign_fpr)} ({p.benign_flagged}/{p.benign_total})",
+        )
+    out.print(points)
+    for note in sorted({p.note for p in evaluation.operating_points if p.note}):
+        err.print(Text(f"note: {note}"), style="dim")
+
+    cal = evaluation.calibration
+    bins = Table(
+        title=f"Calibration of the risk against threat (S+M): ECE {cal.ece:.3f}, Brier {cal.brier:.3f}"
+    )
+    for name in ("risk bin", "records", "mean risk", "observed threat share", "gap"):
+        bins.add_column(name, justify="right", no_wrap=True)
+    for b in cal.bins:
+        gap = None if b.mean_risk is None or b.observed is None else b.observed - b.mean_risk
+        closing = "]" if b.upper >= 1.0 else ")"
+        bins.add_row(
+            f"[{b.lower:.1f}, {b.upper:.1f}{closing}",
+            str(b.count),
+            fmt(b.mean_risk),
+            fmt(b.observed),
+            "n/a" if gap is None else f"{gap:+.3f}",
+        )
+    out.print(bins)
+
+    if threshold_report:
+        rows = Table(title="Every threshold (flag risk >= threshold)")
+        for name in ("threshold", "flagged", "benign flagged", "benign FPR", "state recall", "threat recall"):
+            rows.add_column(name, justify="right", no_wrap=True)
+        for r in evaluation.threshold_rows:
+            rows.add_row(
+                f"{r.threshold:.4f}",
+                str(r.flagged),
+                str(r.benign_flagged),
+                fmt(r.benign_fpr),
+                fmt(r.state_recall),
+                fmt(r.threat_recall),
+            )
+        out.print(rows)
+
+
+def _evaluation_summary(evaluation: Any) -> str:
+    """One line: macro F1, recall at 1% / 2% benign FPR (with thresholds), ECE and Brier."""
+    from lurewatch.evaluation import fmt
+
+    parts = [f"{evaluation.records:,} records", f"macro F1 {fmt(evaluation.macro_f1)}"]
+    for positives, name in (("threat", "threat"), ("state_approach", "state-approach")):
+        at = [p for p in evaluation.operating_points if p.positives == positives and p.target_fpr is not None]
+        recalls = " / ".join(fmt(p.recall) for p in at)
+        targets = " / ".join(f"{p.target_fpr:.0%}" for p in at)
+        parts.append(f"{name} recall {recalls} at benign FPR <= {targets}")
+    cal = evaluation.calibration
+    parts.append(f"ECE {cal.ece:.3f}")
+    parts.append(f"Brier {cal.brier:.3f}")
+    return "; ".join(parts)
+
+
+@app.command()
+def train(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Labelled corpus files (JSON Lines with a 'label' per record) to learn from."),
+    ] = None,
+    from_workspace: Annotated[
+        bool,
+        typer.Option(
+            "--from-workspace", help="Also learn from the analyst verdicts stored in the workspace."
+        ),
+    ] = False,
+    workspace: WorkspaceOption = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the new model (default: models/ beside the workspace)."),
+    ] = None,
+    folds: Annotated[
+        int, typer.Option(help="Cross-validation folds reported before training (0 = skip).", min=0, max=20)
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed of the folds and the optimiser.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    catalogue: CatalogueOption = None,
+) -> None:
+    """Retrain the text model on labelled files and/or workspace verdicts; the new version is kept beside the old."""
+    from lurewatch.evaluation import evaluate
+    from lurewatch.screen.textmodel import CLASSES
+
+    if not paths and not from_workspace:
+        raise LurewatchError("nothing to learn from: give labelled corpus files, --from-workspace, or both")
+    if folds == 1:
+        raise LurewatchError("--folds must be 0 (no cross-validation) or at least 2")
+    core = _core(catalogue)
+    ws = None
+    if from_workspace:
+        ws = _existing_workspace(core, workspace)
+    if workspace is not None and out_dir is None:
+        out_dir = workspace.parent / "models"
+    try:
+        with _progress("Reading labelled examples") as progress:
+            examples = core.training_examples(paths or [], ws, on_example=progress.set)
+    finally:
+        if ws is not None:
+            ws.close()
+    with _progress("Training") as progress:
+        model, path, cv = core.train_model(
+            examples,
+            out_dir,
+            folds=folds,
+            seed=seed,
+            sources=list(paths or []) + (["workspace"] if ws else []),
+            on_fold=progress.set,
+        )
+    result: dict[str, Any] = {
+        "model": str(path),
+        "version": model.version,
+        "examples": model.metadata.get("examples", {}),
+    }
+    summary = ""
+    if cv is not None:
+        scores = [[p[c] for c in CLASSES] for p in cv.probabilities]
+        evaluation = evaluate(cv.labels, cv.predicted, cv.risks, scores)
+        result["cross_validation"] = {"folds": cv.folds, "seed": cv.seed, **evaluation.to_dict()}
+        summary = _evaluation_summary(evaluation)
+    if as_json:
+        out.file.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    counts = ", ".join(f"{n:,} {label}" for label, n in result["examples"].items())
+    out.print(
+        Text(f"Trained model {model.version} on {len(examples):,} examples ({counts})."), soft_wrap=True
+    )
+    if summary:
+        out.print(Text(f"Cross-validated ({folds} folds): {summary}"), soft_wrap=True)
+    out.print(Text(f"Saved: {path}"), soft_wrap=True)
+    active = core.model_path()
+    if active is not None and active.resolve() == path.resolve():
+        out.print(Text("It is the model lurewatch now uses (LUREWATCH_MODEL=auto)."), soft_wrap=True)
+    else:
+        out.print(Text(f"To use it: LUREWATCH_MODEL={path}"), soft_wrap=True)
+
+
+@app.command()
+def verdict(
+    approach_id: Annotated[str, typer.Argument(help="The approach's id, as `lurewatch report` shows it.")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="confirmed, benign, false_positive, or the category it should have had "
+            "(state_approach, malware_lure, scam, commercial)."
+        ),
+    ],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record an analyst's verdict on an imported approach (it marks it triaged; `train --from-workspace` learns from it)."""
+    core = _core()
+    with _existing_workspace(core, workspace) as ws:
+        ws.set_verdict(approach_id, value)
+    err.print(Text(f"{clean_line(approach_id, 200)}: verdict {clean_line(value, 40)} recorded"))
 
 
 @app.command()

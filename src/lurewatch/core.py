@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,11 +10,13 @@ from typing import TYPE_CHECKING
 
 from lurewatch.errors import InputError
 from lurewatch.ingest.read import STDIN, InputKind, detect_kind, input_digest, iter_approaches, resolve_input
-from lurewatch.model import Approach, Assessment, IngestStats
+from lurewatch.model import Approach, Assessment, Category, IngestStats
 from lurewatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from lurewatch.screen.engine import Screener
+    from lurewatch.screen.textmodel import TextModel
+    from lurewatch.screen.training import CrossValidation, Example
     from lurewatch.store.workspace import ImportSummary, Workspace
 
 
@@ -40,8 +43,47 @@ class Lurewatch:
             from lurewatch.screen.catalogue import load_catalogue
             from lurewatch.screen.engine import Screener
 
-            self._screener = Screener(load_catalogue(self.settings.catalogue), self.settings)
+            self._screener = Screener(
+                load_catalogue(self.settings.catalogue), self.settings, model=self.load_model()
+            )
         return self._screener
+
+    @property
+    def workers(self) -> int:
+        """Scoring worker processes for long inputs (the ``workers`` setting, -1 resolved)."""
+        if self.settings.workers >= 0:
+            return self.settings.workers
+        return max(0, min(8, (os.cpu_count() or 1) - 1))
+
+    @property
+    def models_dir(self) -> Path:
+        """Where `lurewatch train` keeps the models it makes: ``models/`` beside the workspace file."""
+        return self.settings.workspace.parent / "models"
+
+    def model_path(self) -> Path | None:
+        """The model file the ``model`` setting selects, or None for the rules alone."""
+        from lurewatch.screen.textmodel import BUNDLED_MODEL, ModelError, newest_model
+
+        choice = self.settings.model.strip()
+        if choice.lower() == "off":
+            return None
+        if choice.lower() == "bundled":
+            return BUNDLED_MODEL
+        if choice.lower() == "auto":
+            return newest_model(self.models_dir) or BUNDLED_MODEL
+        path = Path(choice).expanduser()
+        if path.is_dir():
+            found = newest_model(path)
+            if found is None:
+                raise ModelError(f"{path}: no model-*.npz in this folder (LUREWATCH_MODEL)")
+            return found
+        return path
+
+    def load_model(self) -> TextModel | None:
+        from lurewatch.screen.textmodel import TextModel
+
+        path = self.model_path()
+        return None if path is None else TextModel.load(path)
 
     def plan(self, paths: Sequence[str]) -> list[tuple[Path, InputKind]]:
         """Check every input up front so a typo in the last path fails before minutes of work on the first."""
@@ -59,7 +101,7 @@ class Lurewatch:
     ) -> Iterator[tuple[Approach, Assessment]]:
         """Stream ``(approach, assessment)`` over all inputs, in input order."""
         planned = self.plan(paths)
-        return self.screener.assess_many(self._approaches(planned, reports, on_approach))
+        return self.screener.assess_many(self._approaches(planned, reports, on_approach), self.workers)
 
     def _approaches(
         self,
@@ -102,7 +144,9 @@ class Lurewatch:
         kind = detect_kind(path, self.settings)
         report = SourceReport(str(path), kind)
         digest = input_digest(path)
-        items = self.screener.assess_many(iter_approaches(path, self.settings, report.stats, kind))
+        items = self.screener.assess_many(
+            iter_approaches(path, self.settings, report.stats, kind), self.workers
+        )
         summary = workspace.import_approaches(
             source=str(path),
             digest=digest,
@@ -112,6 +156,79 @@ class Lurewatch:
             progress=on_approach,
         )
         return report, summary
+
+
+    # -- training ----------------------------------------------------------------------------------
+
+    def training_examples(
+        self,
+        paths: Sequence[str] = (),
+        workspace: Workspace | None = None,
+        on_example: Callable[[int], None] | None = None,
+    ) -> list[Example]:
+        """Labelled approaches from corpus files and a workspace's verdicts, with the rules' verdicts.
+
+        The model learns from what the rules said, so examples are assessed by the rules alone.
+        """
+        from lurewatch.screen.engine import Screener
+        from lurewatch.screen.training import Example
+
+        labelled: list[tuple[Approach, Category]] = []
+        for path, kind in self.plan(paths):
+            if kind is not InputKind.CORPUS:
+                raise InputError(str(path), "training reads labelled corpus files (JSON Lines, see SCHEMA)")
+            for approach in iter_approaches(path, self.settings, IngestStats(), kind):
+                if approach.label is None:
+                    raise InputError(str(path), f"record {approach.id} has no label")
+                labelled.append((approach, approach.label))
+        if workspace is not None:
+            labelled.extend(workspace.labelled_approaches())
+        rules = Screener(self.screener.catalogue, self.settings)
+        examples = []
+        assessed = rules.assess_many(a for a, _ in labelled)
+        for n, ((approach, assessment), (_, label)) in enumerate(zip(assessed, labelled, strict=True)):
+            examples.append(Example(approach, assessment, label))
+            if on_example is not None:
+                on_example(n + 1)
+        return examples
+
+    def train_model(
+        self,
+        examples: Sequence[Example],
+        out_dir: Path | None = None,
+        *,
+        folds: int = 5,
+        seed: int = 0,
+        sources: Sequence[str] = (),
+        on_fold: Callable[[int], None] | None = None,
+    ) -> tuple[TextModel, Path, CrossValidation | None]:
+        """Cross-validate (when ``folds`` >= 2), then fit on everything and save a new model version.
+
+        Models are never overwritten: each goes to ``model-<UTC time stamp>.npz`` in ``out_dir``
+        (default :attr:`models_dir`), where ``LUREWATCH_MODEL=auto`` picks the newest.
+        """
+        from lurewatch.screen.textmodel import MODEL_GLOB
+        from lurewatch.screen.training import cross_validate, train
+
+        ids = [i.id for i in self.screener.catalogue.indicators]
+        cv = None
+        if folds >= 2:
+            cv = cross_validate(examples, ids, folds=folds, seed=seed, on_fold=on_fold)
+        model = train(
+            examples,
+            ids,
+            seed=seed,
+            metadata={"sources": list(sources), "catalogue_version": self.screener.catalogue.version},
+        )
+        folder = out_dir or self.models_dir
+        stem = MODEL_GLOB.replace("*", model.version).removesuffix(".npz")
+        path = folder / f"{stem}.npz"
+        n = 1
+        while path.exists():
+            n += 1
+            path = folder / f"{stem}-{n}.npz"
+        model.save(path)
+        return model, path, cv
 
 
 def _counting(

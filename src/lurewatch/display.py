@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 from lurewatch.model import Approach, Assessment, Category, Signal
+from lurewatch.screen.language import language_name
+from lurewatch.screen.persona import persona_words
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 
@@ -87,6 +89,11 @@ def approach_json(approach: Approach, assessment: Assessment) -> dict[str, Any]:
         "signals": [_signal_json(s) for s in assessment.signals],
         "category_scores": {c.value: round(v, 4) for c, v in assessment.category_scores.items()},
         "risk_rose_at": assessment.risk_rose_at,
+        "rule_risk": assessment.rule_risk,
+        "model_version": assessment.model_version or None,
+        "model_terms": [{"term": term, "weight": weight} for term, weight in assessment.model_terms],
+        "language": assessment.language,
+        "persona": assessment.persona,
         "advice": list(assessment.advice),
         "catalogue_version": assessment.catalogue_version,
         "source": approach.source,
@@ -137,6 +144,10 @@ def csv_row(approach: Approach, assessment: Assessment) -> list[object]:
     ]
 
 
+def _inbound_count(approach: Approach) -> int:
+    return sum(1 for m in approach.conversation.messages if m.inbound)
+
+
 def explain_lines(approach: Approach, assessment: Assessment) -> list[tuple[str, str | None]]:
     """A plain-words explanation of one verdict, as ``(line, rich style)`` pairs."""
     lines: list[tuple[str, str | None]] = []
@@ -148,6 +159,12 @@ def explain_lines(approach: Approach, assessment: Assessment) -> list[tuple[str,
             None,
         )
     )
+    if assessment.language == "und":
+        lines.append(("Language: not determined (too short or unclear)", None))
+    elif assessment.language is not None:
+        lines.append((f"Language: {clean_line(language_name(assessment.language), 40)}", None))
+    if assessment.persona is not None:
+        lines.append((f"Sender presents as: {clean_line(persona_words(assessment.persona), 60)}", None))
     if assessment.signals:
         lines.append(("", None))
         lines.append(("Why:", "bold"))
@@ -159,6 +176,14 @@ def explain_lines(approach: Approach, assessment: Assessment) -> list[tuple[str,
                 lines.append((f"      source: {clean_line(signal.sources[0], 160)}", "dim"))
     else:
         lines.append(("No red flag from the catalogue fired.", None))
+    if assessment.model_terms:
+        lines.append(("", None))
+        lines.append(("What the text model weighed most:", "bold"))
+        terms = ", ".join(f'"{clean_line(term, 60)}"' for term, _ in assessment.model_terms)
+        lines.append((f"  {terms}", None))
+    if assessment.risk_rose_at is not None and _inbound_count(approach) > 1:
+        lines.append(("", None))
+        lines.append((f"The risk reached the alert level at message {assessment.risk_rose_at + 1} of the thread.", None))
     if assessment.advice:
         lines.append(("", None))
         lines.append(("What to do:", "bold"))

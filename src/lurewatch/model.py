@@ -192,6 +192,17 @@ class Assessment:
     catalogue_version: str = ""
     #: index of the message at which the risk first rose above the alert threshold, if it did
     risk_rose_at: int | None = None
+    #: the words of the approach the text model weighed most towards its category, with their weight
+    model_terms: tuple[tuple[str, float], ...] = ()
+    #: version of the text model that scored it ("" when the rules alone did)
+    model_version: str = ""
+    #: the rule engine's own risk, before the text model combined it with the wording
+    rule_risk: float | None = None
+    #: ISO 639-1 code of the inbound text's language ("und" when too short or unclear); None when
+    #: not determined (assessments stored before languages were detected)
+    language: str | None = None
+    #: the kind of sender the approach presents as (one of lurewatch.screen.persona.PERSONAS), or None
+    persona: str | None = None
 
     @property
     def severity(self) -> str:

@@ -40,6 +40,15 @@ class Settings:
     max_email_bytes: int = 25 * MiB
     #: conversations held open while streaming a messages.csv whose rows are not grouped
     max_open_conversations: int = 200_000
+    #: text model: ``auto`` (the newest one `lurewatch train` made for the workspace, else the bundled
+    #: one), ``bundled``, ``off`` (the rules alone), or the path of a model file or folder of models
+    model: str = "auto"
+    #: worker processes that score while the main process reads (-1: one per core but one, at most 8;
+    #: 0: score in the main process). Inputs shorter than about 2,000 approaches are scored in-process.
+    workers: int = -1
+    #: directory for derived data kept between runs (the unpacked language model); None means
+    #: ``$XDG_CACHE_HOME/lurewatch`` or ``~/.cache/lurewatch``
+    cache_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,13 +74,16 @@ def _convert(name: str, raw: str, default: object) -> object:
             value: object = int(raw)
         elif isinstance(default, float):
             value = float(raw)
-        elif isinstance(default, Path) or name in {"catalogue"}:
+        elif isinstance(default, Path) or name in {"catalogue", "cache_dir"}:
             value = Path(raw).expanduser()
         else:
             value = raw
     except ValueError:
         raise LurewatchError(f"{env_name(name)}={raw!r} is not a valid {type(default).__name__}") from None
-    if isinstance(value, int | float) and value <= 0:
+    if name == "workers":
+        if not isinstance(value, int) or value < -1:
+            raise LurewatchError(f"{env_name(name)} must be -1 (automatic), 0 or a positive number, got {raw!r}")
+    elif isinstance(value, int | float) and value <= 0:
         raise LurewatchError(f"{env_name(name)} must be positive, got {raw!r}")
     return value
 

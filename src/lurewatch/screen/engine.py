@@ -20,11 +20,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lurewatch.model import Account, Approach, Assessment, Category, Channel, Evidence, Signal
 from lurewatch.screen.advice import advice_for
 from lurewatch.screen.catalogue import Catalogue, Indicator, load_catalogue
+from lurewatch.screen.language import detect_language_of
 from lurewatch.screen.matchers import (
     AttachmentMatcher,
     EvidenceTuple,
@@ -38,10 +39,16 @@ from lurewatch.screen.matchers import (
     evidence_span,
     fold,
 )
+from lurewatch.screen.persona import classify_persona
 from lurewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from lurewatch.screen.textmodel import TextModel
 
 #: evidence items kept per signal (the earliest ones)
 MAX_EVIDENCE = 3
+#: approaches the text model scores at once
+MODEL_BATCH = 256
 #: approaches buffered by assess_many before they are scored (the template tracker's window)
 DEFAULT_TEMPLATE_WINDOW = 2048
 #: senders whose profile signals are remembered (campaigns reuse personas), and advice texts cached
@@ -265,7 +272,8 @@ _K_TEXT, _K_FIRST, _K_LATER, _K_SUBJECT, _K_SEQ, _K_AFTER, _K_ATTACH = range(7)
 Inbound = tuple[int, str, str, Any]
 #: one approach's input to matching: the sender's Account fields (in dataclass order), its inbound
 #: messages, and how many recipients its wording reached in the batch. Plain data, cheap to pickle.
-Case = tuple[tuple[Any, ...], tuple[Inbound, ...], int]
+#: The recipient's sector (for indicators about whom the sender approaches) comes last.
+Case = tuple[tuple[Any, ...], tuple[Inbound, ...], int, str | None]
 #: a scored approach before its objects are built: category, risk, category scores (rounded),
 #: risk_rose_at, and per signal (indicator position, rounded weight, evidence tuples), in final order
 Result = tuple[
@@ -501,11 +509,14 @@ class Screener:
         *,
         scorer: Scorer | None = None,
         template_window: int = DEFAULT_TEMPLATE_WINDOW,
+        model: TextModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.catalogue = catalogue if catalogue is not None else load_catalogue(self.settings.catalogue)
         self.scorer: Scorer = scorer or NoisyOrScorer()
         self.template_window = max(1, template_window)
+        #: the text model that combines the rules' verdict with the wording; None: rules alone
+        self.model = model
         self._compile()
 
     # -- plan ------------------------------------------------------------------------------------
@@ -517,6 +528,8 @@ class Screener:
         self._profile: list[tuple[int, FieldMatcher | ValueMatcher]] = []
         self._attach_any: list[tuple[int, AttachmentMatcher]] = []
         self._sequence_after: dict[int, int] = {}  # sequence slot -> its after-probe id
+        # field-matcher slot -> (sensitive recipient sectors, slot used for other sectors or None)
+        self._recipient_routes: dict[int, tuple[frozenset[str], int | None]] = {}
         template_slots: list[tuple[int, int]] = []
         for ind_pos, indicator in enumerate(self._indicators):
             for matcher in indicator.matchers:
@@ -543,6 +556,12 @@ class Screener:
                         self._attach_any.append((slot, matcher))
                 elif isinstance(matcher, FieldMatcher | ValueMatcher):
                     self._profile.append((slot, matcher))
+                    if isinstance(matcher, FieldMatcher) and matcher.recipient_sectors is not None:
+                        elsewhere = None
+                        if matcher.otherwise_weight is not None:
+                            elsewhere = len(slots)
+                            slots.append(_Slot(ind_pos, min(matcher.otherwise_weight, weight)))
+                        self._recipient_routes[slot] = (matcher.recipient_sectors, elsewhere)
                 elif isinstance(matcher, TemplateMatcher):
                     template_slots.append((slot, matcher.min_recipients))
         self._slots: tuple[_Slot, ...] = tuple(slots)
@@ -572,7 +591,7 @@ class Screener:
 
     def assess(self, approach: Approach) -> Assessment:
         """Score one approach. The batch signal (the same wording to many recipients) needs assess_many."""
-        return self._assess(approach, 0)
+        return self._assess_batch([(approach, 0)])[0]
 
     def assess_many(
         self, approaches: Iterable[Approach], workers: int = 0, *, chunk_size: int = 256
@@ -599,14 +618,14 @@ class Screener:
         return self._assess_serial(approaches)
 
     def _assess_serial(self, approaches: Iterable[Approach]) -> Iterator[tuple[Approach, Assessment]]:
-        if not self._template_slots:
+        if not self._template_slots and self.model is None:
             for approach in approaches:
                 yield approach, self._assess(approach, 0)
             return
-        tracker = TemplateTracker(min_recipients=self._template_min)
+        tracker = TemplateTracker(min_recipients=self._template_min) if self._template_slots else None
         window: list[tuple[Approach, bytes | None]] = []
         for approach in approaches:
-            window.append((approach, tracker.add(approach)))
+            window.append((approach, tracker.add(approach) if tracker is not None else None))
             if len(window) >= self.template_window:
                 yield from self._flush(window, tracker)
                 window = []
@@ -614,14 +633,32 @@ class Screener:
             yield from self._flush(window, tracker)
 
     def _flush(
-        self, window: list[tuple[Approach, bytes | None]], tracker: TemplateTracker
+        self, window: list[tuple[Approach, bytes | None]], tracker: TemplateTracker | None
     ) -> Iterator[tuple[Approach, Assessment]]:
-        for approach, key in window:
-            yield approach, self._assess(approach, tracker.recipients(key))
+        count = tracker.recipients if tracker is not None else _no_template
+        items = [(approach, count(key)) for approach, key in window]
+        yield from zip([a for a, _ in items], self._assess_batch(items), strict=True)
+
+    def _assess_batch(self, items: Sequence[tuple[Approach, int]]) -> list[Assessment]:
+        """Rules for each approach, then (when there is one) the text model over the whole batch."""
+        rules = [self._assess(approach, recipients) for approach, recipients in items]
+        if self.model is None:
+            return rules
+        from lurewatch.screen.combine import combine
+
+        # The model's feature arrays grow with the batch: a few hundred approaches keep them small.
+        if len(items) <= MODEL_BATCH:
+            return combine(self, items, rules)
+        out: list[Assessment] = []
+        for start in range(0, len(items), MODEL_BATCH):
+            end = start + MODEL_BATCH
+            out += combine(self, items[start:end], rules[start:end])
+        return out
 
     def _assess(self, approach: Approach, template_recipients: int) -> Assessment:
-        result = self._screen(approach.sender, self._inbound(approach), template_recipients)
-        return self._build(approach.id, approach.channel, result)
+        inbound = self._inbound(approach)
+        result = self._screen(approach.sender, inbound, template_recipients, approach.recipient.sector)
+        return self._build(approach.id, approach.channel, result, approach.sender, inbound)
 
     # -- the three steps: what to read, what fired and how it scores, the objects ----------------
 
@@ -643,17 +680,35 @@ class Screener:
 
     def _case(self, approach: Approach, template_recipients: int) -> Case:
         """The plain-data form of an approach that :meth:`_screen_case` reads (in a worker process)."""
-        return (_account_values(approach.sender), self._inbound(approach), template_recipients)
+        return (
+            _account_values(approach.sender),
+            self._inbound(approach),
+            template_recipients,
+            approach.recipient.sector,
+        )
 
     def _screen_case(self, case: Case) -> Result:
-        sender_values, inbound, template_recipients = case
-        return self._screen(Account(*sender_values), inbound, template_recipients)
+        sender_values, inbound, template_recipients, sector = case
+        return self._screen(Account(*sender_values), inbound, template_recipients, sector)
 
-    def _screen(self, sender: Account, inbound: Sequence[Inbound], template_recipients: int) -> Result:
+    def _screen(
+        self,
+        sender: Account,
+        inbound: Sequence[Inbound],
+        template_recipients: int,
+        recipient_sector: str | None = None,
+    ) -> Result:
         """Run every matcher over the sender and the inbound messages, and score what fired."""
         # slot -> list of (message index or -1 for the profile/batch, evidence)
         hits: dict[int, list[tuple[int, EvidenceTuple]]] = {}
+        routes = self._recipient_routes
         for slot, evidence in self._profile_hits(sender):
+            route = routes.get(slot) if routes else None
+            if route is not None:
+                routed = _route(route, slot, evidence, recipient_sector)
+                if routed is None:
+                    continue
+                slot, evidence = routed
             hits[slot] = [(-1, evidence)]
 
         after_at: dict[int, int] = {}
@@ -895,9 +950,24 @@ class Screener:
                 return cut
         return ordered[-1] if final_risk >= threshold else None
 
-    def _build(self, approach_id: str, channel: Channel, result: Result) -> Assessment:
-        """The Assessment of a scored approach, with its Signal and Evidence objects."""
+    def _build(
+        self,
+        approach_id: str,
+        channel: Channel,
+        result: Result,
+        sender: Account | None = None,
+        inbound: Sequence[Inbound] = (),
+    ) -> Assessment:
+        """The Assessment of a scored approach, with its Signal and Evidence objects.
+
+        With the ``sender`` and the ``inbound`` messages it also reports the language of the inbound
+        text and the persona type the sender presents (both left None without them).
+        """
         category, risk, by_category, risk_rose_at, compact = result
+        language = persona = None
+        if sender is not None:
+            language = detect_language_of(m[1] for m in inbound)[0]
+            persona = classify_persona(sender.headline, sender.company, inbound[0][1] if inbound else None)
         indicators = self._indicators
         signals = []
         for ind_pos, weight, evidence in compact:
@@ -921,6 +991,8 @@ class Screener:
             dict(by_category),
             self.catalogue.version,
             risk_rose_at,
+            language=language,
+            persona=persona,
         )
 
     def _advice(self, category: Category, signals: Sequence[Signal], channel: Channel) -> tuple[str, ...]:
@@ -932,6 +1004,28 @@ class Screener:
                 self._advice_cache.clear()
             self._advice_cache[key] = cached
         return cached
+
+
+def _no_template(key: bytes | None) -> int:
+    return 0
+
+
+def _route(
+    route: tuple[frozenset[str], int | None], slot: int, evidence: EvidenceTuple, sector: object
+) -> tuple[int, EvidenceTuple] | None:
+    """The slot (and evidence) of a profile hit that depends on whom the sender approaches.
+
+    A recipient in one of the route's sectors, or of unknown sector, keeps the matcher's own slot; a
+    recipient known to work elsewhere gets the route's other slot, or no hit when it has none.
+    """
+    sectors, elsewhere = route
+    known = sector.strip().casefold() if isinstance(sector, str) else ""
+    if not known:
+        return slot, evidence
+    if known in sectors:
+        field, text, start, end, index = evidence
+        return slot, (field, f"{text} (approaching someone in {known})", start, end, index)
+    return None if elsewhere is None else (elsewhere, evidence)
 
 
 def _rounded(by_category: dict[Category, float]) -> tuple[tuple[Category, float], ...]:

@@ -420,12 +420,23 @@ class FieldCondition:
 
 @dataclass(frozen=True, slots=True)
 class FieldMatcher:
+    """A sender field matching ``probe`` or resembling a known firm.
+
+    With ``recipient_sectors`` the matcher is about whom the sender approaches (P1: a persona type
+    approaching someone in a sensitive field): it fires with its weight when the recipient works in one
+    of those sectors or the recipient's sector is unknown (lurewatch is run for staff whose work makes
+    them targets), and with ``otherwise_weight`` (None: not at all) when the recipient's sector is
+    known to be another one. The engine applies that part; :meth:`match` reads the sender only.
+    """
+
     kind = "field"
     fields: tuple[str, ...]
     probe: TextProbe | None
     lookalike: LookalikeIndex | None
     requires: tuple[FieldCondition, ...]
     weight: float | None
+    recipient_sectors: frozenset[str] | None = None
+    otherwise_weight: float | None = None
 
     def match(self, account: Account, folded: dict[str, str] | None = None) -> Evidence | None:
         """Evidence from the first of ``fields`` that matches.
@@ -569,7 +580,32 @@ class LookalikeIndex:
             limit = 1 if len(ref) < 12 else self.max_distance
             if abs(len(head) - len(ref)) <= limit and _within(head, ref, limit):
                 return self.references[ref]
+            if n_words > 1 and _extends_brand(words[:n_words], ref.split()):
+                return self.references[ref]
         return None
+
+
+#: a brand word lengthened by at most this many letters still reads as the brand ("Collinsford")
+_MAX_BRAND_SUFFIX = 5
+_MIN_BRAND_WORD = 6
+
+
+def _extends_brand(words: list[str], ref_words: list[str]) -> bool:
+    """The firm's distinctive first word with letters added, the rest of its name kept word for word.
+
+    "Collinsford Aerospace" imitates "Collins Aerospace" without being within a couple of edits of it.
+    Only the first word may change, and only by growing at its end, so real firms that share a brand
+    word but not the rest of the name ("Collins Pharmaceuticals") are not caught.
+    """
+    if len(words) != len(ref_words) or words[1:] != ref_words[1:]:
+        return False
+    first, brand = words[0], ref_words[0]
+    return (
+        len(brand) >= _MIN_BRAND_WORD
+        and first != brand
+        and first.startswith(brand)
+        and len(first) - len(brand) <= _MAX_BRAND_SUFFIX
+    )
 
 
 def _within(a: str, b: str, k: int) -> bool:
@@ -607,7 +643,19 @@ _KEYS: dict[str, frozenset[str]] = {
     "text": frozenset({"kind", "scope", "patterns", "weight", "negate"}),
     "sequence": frozenset({"kind", "patterns", "after", "weight", "negate"}),
     "attachment": frozenset({"kind", "names", "patterns", "any", "weight", "negate"}),
-    "field": frozenset({"kind", "fields", "patterns", "lookalike_of", "max_distance", "requires", "weight"}),
+    "field": frozenset(
+        {
+            "kind",
+            "fields",
+            "patterns",
+            "lookalike_of",
+            "max_distance",
+            "requires",
+            "weight",
+            "recipient_sectors",
+            "otherwise_weight",
+        }
+    ),
     "value": frozenset({"kind", "field", "in", "lt", "gt", "weight"}),
     "template": frozenset({"kind", "min_recipients", "weight"}),
 }
@@ -675,12 +723,20 @@ def build_matcher(spec: Mapping[str, Any], negation: re.Pattern[str]) -> Matcher
         distance = spec.get("max_distance", 2)
         if isinstance(distance, bool) or not isinstance(distance, int) or not 1 <= distance <= 3:
             raise SpecError(f"max_distance must be an integer from 1 to 3, got {distance!r}")
+        sectors = spec.get("recipient_sectors")
+        otherwise = _weight(spec.get("otherwise_weight"))
+        if otherwise is not None and sectors is None:
+            raise SpecError("`otherwise_weight` needs `recipient_sectors`")
         return FieldMatcher(
             fields=tuple(fields),
             probe=None if patterns is None else _probe(patterns, "patterns", None),
             lookalike=None if refs is None else LookalikeIndex(_string_list(refs, "lookalike_of"), distance),
             requires=_conditions(spec.get("requires", [])),
             weight=weight,
+            recipient_sectors=None
+            if sectors is None
+            else frozenset(v.strip().casefold() for v in _string_list(sectors, "recipient_sectors")),
+            otherwise_weight=otherwise,
         )
     if kind == "value":
         field = spec.get("field")

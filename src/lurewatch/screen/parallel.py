@@ -39,17 +39,17 @@ def _adopt_screener(screener: Screener) -> None:
     _worker_screener = screener
 
 
-def _build_screener(catalogue: object, settings: object, scorer: object) -> None:
+def _build_screener(catalogue: object, settings: object, scorer: object, model: object) -> None:
     global _worker_screener
     from lurewatch.screen.engine import Screener
 
-    _worker_screener = Screener(catalogue, settings, scorer=scorer)  # type: ignore[arg-type]
+    _worker_screener = Screener(catalogue, settings, scorer=scorer, model=model)  # type: ignore[arg-type]
 
 
 def _score_chunk(items: list[tuple[Approach, int]]) -> list[Assessment]:
     screener = _worker_screener
     assert screener is not None, "worker not initialised"
-    return [screener._assess(approach, recipients) for approach, recipients in items]
+    return screener._assess_batch(items)
 
 
 def assess_parallel(
@@ -82,8 +82,8 @@ def _pipeline(
         if len(first) >= window_size:
             break
     else:
-        for approach, key in first:
-            yield approach, screener._assess(approach, tracker.recipients(key) if tracker else 0)
+        items = [(a, tracker.recipients(k) if tracker else 0) for a, k in first]
+        yield from zip([a for a, _ in items], screener._assess_batch(items), strict=True)
         return
 
     if sys.platform == "linux":
@@ -98,7 +98,7 @@ def _pipeline(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_build_screener,
-            initargs=(screener.catalogue, screener.settings, screener.scorer),
+            initargs=(screener.catalogue, screener.settings, screener.scorer, screener.model),
         )
     pending: deque[tuple[list[Approach], Future[list[Assessment]]]] = deque()
     # Whole windows are handed out at once, so a window in flight must not stall the next one.

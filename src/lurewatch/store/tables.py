@@ -168,6 +168,16 @@ class ApproachRecord(Base):
     catalogue_version: Mapped[str]
     risk_rose_at: Mapped[int | None] = mapped_column(Integer)
     top_signals: Mapped[str]
+    #: ISO 639-1 code of the inbound text ("und": undetermined); NULL for approaches assessed before
+    #: languages were detected (migration 0002)
+    language: Mapped[str | None] = mapped_column(String(16))
+    #: persona type the sender presents (lurewatch.screen.persona.PERSONAS); NULL when unclear
+    persona: Mapped[str | None] = mapped_column(String(32))
+    #: the rules' own risk and the text model that combined it with the wording (NULL: rules alone, or
+    #: assessed before migration 0003); the model's most weighed words as [[term, weight], ...]
+    rule_risk: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    model_terms: Mapped[list[Any] | None]
     # Triage.
     status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     verdict: Mapped[str | None]

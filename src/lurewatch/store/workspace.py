@@ -466,6 +466,55 @@ class Workspace:
             out[f"status_{status}"] = by_status.get(status, 0)
         return out
 
+    # -- verdicts ---------------------------------------------------------------------------------
+
+    def set_verdict(self, approach_id: str, verdict: str) -> None:
+        """Record an analyst's verdict (one of :data:`VERDICTS`) and mark the approach triaged."""
+        if verdict not in VERDICTS:
+            raise StoreError(f"unknown verdict {verdict!r}; use one of: {', '.join(VERDICTS)}")
+        key = clean_key(approach_id)
+        try:
+            with Session(self._engine) as session, session.begin():
+                done = session.execute(
+                    update(ApproachRecord)
+                    .where(ApproachRecord.id == key)
+                    .values(verdict=verdict, status="triaged")
+                )
+                if done.rowcount != 1:
+                    raise StoreError(f"no approach {clean_line_id(approach_id)} in {self.url}")
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record the verdict in {self.url}: {_describe(exc)}") from exc
+
+    def labelled_approaches(self) -> Iterator[tuple[Approach, Category]]:
+        """Approaches with a known category, for training: an analyst verdict, else an imported label.
+
+        ``confirmed`` keeps the category the approach was given; ``benign`` and ``false_positive``
+        make it benign; a category name sets that category.
+        """
+        with self._reading("read labelled approaches") as session:
+            ids = session.scalars(
+                select(ApproachRecord.id)
+                .where((ApproachRecord.verdict.is_not(None)) | (ApproachRecord.label.is_not(None)))
+                .order_by(ApproachRecord.id)
+            ).all()
+        for chunk in _slices(ids):
+            with self._reading("read labelled approaches") as session:
+                records = session.scalars(
+                    select(ApproachRecord)
+                    .where(ApproachRecord.id.in_(chunk))
+                    .options(selectinload(ApproachRecord.messages))
+                    .order_by(ApproachRecord.id)
+                ).all()
+                keys = {r.sender_key for r in records} | {r.recipient_key for r in records}
+                accounts = {
+                    acc.key: _account_from(acc)
+                    for acc in session.scalars(select(AccountRecord).where(AccountRecord.key.in_(keys)))
+                }
+                for rec in records:
+                    label = _label_of(rec)
+                    if label is not None:
+                        yield _approach_from(rec, accounts), label
+
     @contextmanager
     def _reading(self, what: str) -> Iterator[Session]:
         try:
@@ -658,6 +707,13 @@ def _approach_values(
         "catalogue_version": clean_text(assessment.catalogue_version),
         "risk_rose_at": _opt_int(assessment.risk_rose_at),
         "top_signals": top_text,
+        "language": _opt_code(assessment.language, 16),
+        "persona": _opt_code(assessment.persona, 32),
+        "rule_risk": None if assessment.rule_risk is None else _finite(assessment.rule_risk, "rule risk"),
+        "model_version": clean_text(assessment.model_version)[:64] or None,
+        "model_terms": [
+            [clean_text(t)[:200], _finite(w, "model term weight")] for t, w in assessment.model_terms
+        ][:20],
         "status": "new",
         "verdict": None,
     }
@@ -785,10 +841,42 @@ def _assessment_from(rec: ApproachRecord) -> Assessment:
         category_scores={Category(k): float(v) for k, v in rec.category_scores.items()},
         catalogue_version=rec.catalogue_version,
         risk_rose_at=rec.risk_rose_at,
+        language=rec.language,
+        persona=rec.persona,
+        model_terms=tuple((str(t), float(w)) for t, w in (rec.model_terms or ())),
+        model_version=rec.model_version or "",
+        rule_risk=rec.rule_risk,
     )
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+#: verdicts an analyst can record: the category was right, the approach is benign, it was a false
+#: alarm, or the category it should have had
+VERDICTS: Final = ("confirmed", "benign", "false_positive", *(c.value for c in Category))
+
+
+def _label_of(rec: ApproachRecord) -> Category | None:
+    verdict = rec.verdict
+    if verdict == "confirmed":
+        return _category_or_none(rec.category)
+    if verdict in ("benign", "false_positive"):
+        return Category.BENIGN
+    if verdict:
+        return _category_or_none(verdict)
+    return _category_or_none(rec.label)
+
+
+def _category_or_none(value: str | None) -> Category | None:
+    try:
+        return Category(value) if value else None
+    except ValueError:
+        return None
+
+
+def clean_line_id(value: str) -> str:
+    return repr(value[:200])
 
 
 def _grouped(session: Session, column: InstrumentedAttribute[str]) -> dict[str, int]:
@@ -797,6 +885,14 @@ def _grouped(session: Session, column: InstrumentedAttribute[str]) -> dict[str, 
 
 def _opt_text(value: str | None) -> str | None:
     return None if value is None else clean_text(value)
+
+
+def _opt_code(value: str | None, limit: int) -> str | None:
+    """A short code (language, persona) as stored: cleaned, and None when absent or not a code."""
+    if not isinstance(value, str) or not value:
+        return None
+    value = clean_text(value)
+    return value if len(value) <= limit else None
 
 
 def _opt_int(value: int | None) -> int | None:
