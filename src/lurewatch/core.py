@@ -157,7 +157,6 @@ class Lurewatch:
         )
         return report, summary
 
-
     # -- training ----------------------------------------------------------------------------------
 
     def training_examples(
@@ -183,11 +182,13 @@ class Lurewatch:
                 labelled.append((approach, approach.label))
         if workspace is not None:
             labelled.extend(workspace.labelled_approaches())
+        from lurewatch.screen.combine import model_view
+
         rules = Screener(self.screener.catalogue, self.settings)
         examples = []
         assessed = rules.assess_many(a for a, _ in labelled)
         for n, ((approach, assessment), (_, label)) in enumerate(zip(assessed, labelled, strict=True)):
-            examples.append(Example(approach, assessment, label))
+            examples.append(Example(approach, model_view(rules, assessment), label))
             if on_example is not None:
                 on_example(n + 1)
         return examples

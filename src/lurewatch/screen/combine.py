@@ -7,20 +7,49 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lurewatch.model import Approach, Assessment, Category
-from lurewatch.screen.textmodel import CLASSES
+from lurewatch.screen.textmodel import CLASSES, MODEL_IGNORES
 
 if TYPE_CHECKING:
     from lurewatch.screen.engine import Screener
 
 
+def model_view(screener: Screener, rule: Assessment) -> Assessment:
+    """The rule assessment the model reads: without the indicators it must not see (MODEL_IGNORES),
+    and with the rules' scores recomputed without them, so that nothing it reads depends on them."""
+    if not any(s.indicator_id in MODEL_IGNORES for s in rule.signals):
+        return rule
+    positions = {ind.id: i for i, ind in enumerate(screener.catalogue.indicators)}
+    kept = tuple(s for s in rule.signals if s.indicator_id not in MODEL_IGNORES)
+    scores = screener._score(tuple((positions[s.indicator_id], s.weight) for s in kept))
+    return replace(rule, signals=kept, risk=scores.risk, category_scores=dict(scores.by_category))
+
+
+def _threat_keep(rule: Assessment) -> float:
+    """What the ignored indicators that support a threat leave of the risk: the product of 1 - weight."""
+    keep = 1.0
+    for s in rule.signals:
+        if s.indicator_id in MODEL_IGNORES and any(c in _THREATS for c in s.supports):
+            keep *= 1.0 - s.weight
+    return keep
+
+
+_THREATS = (Category.STATE_APPROACH, Category.MALWARE_LURE)
+
+
 def combine(
     screener: Screener, items: Sequence[tuple[Approach, int]], rules: Sequence[Assessment]
 ) -> list[Assessment]:
-    """The model's calibrated category and risk for each rule assessment; signals and evidence kept."""
+    """The model's calibrated category and risk for each rule assessment; signals and evidence kept.
+
+    The indicators the model does not read (a large network, a thin one) still count as the rules
+    count them: those supporting a threat raise the model's risk by a noisy-OR, so more contacts can
+    raise the risk a little and never lower it.
+    """
     model = screener.model
     assert model is not None
     approaches = [a for a, _ in items]
-    probs, risks, batch = model.predict(list(zip(approaches, rules, strict=True)))
+    views = [model_view(screener, r) for r in rules]
+    probs, risks, batch = model.predict(list(zip(approaches, views, strict=True)))
     threshold = screener.settings.alert_threshold
     out: list[Assessment] = []
     rising: list[int] = []
@@ -30,6 +59,9 @@ def combine(
     for k, (approach, rule) in enumerate(zip(approaches, rules, strict=True)):
         category = CLASSES[best[k]]
         risk = risk_list[k]
+        keep = _threat_keep(rule)
+        if keep < 1.0:
+            risk = round(1.0 - (1.0 - risk) * keep, 4)
         explain = category is not Category.BENIGN or risk >= threshold
         out.append(
             replace(
@@ -82,7 +114,11 @@ def _risk_rose_at(
         conversation = replace(approach.conversation, messages=approach.conversation.messages[: last + 1])
         cut_items.append((replace(approach, conversation=conversation), recipients))
     cut_rules = [screener._assess(a, n) for a, n in cut_items]
-    _, cut_risks, _ = model.predict([(a, r) for (a, _), r in zip(cut_items, cut_rules, strict=True)])
+    views = [model_view(screener, r) for r in cut_rules]
+    _, model_risks, _ = model.predict([(a, r) for (a, _), r in zip(cut_items, views, strict=True)])
+    cut_risks = [
+        1.0 - (1.0 - float(r)) * _threat_keep(rule) for r, rule in zip(model_risks, cut_rules, strict=True)
+    ]
     done: set[int] = set()
     for (k, last), risk in zip(prefixes, cut_risks, strict=True):
         if k in done:

@@ -118,9 +118,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_DIGITS.sub("0", text.lower()))
 
 
-#: indicators the model does not see. P5 (a large network) is kept by the rules with a small weight,
-#: but a learned weight could turn negative, and a large network must never lower the risk.
-MODEL_IGNORES = frozenset({"P5"})
+#: indicators the model does not read, nor the rule scores it reads (see combine.model_view): those
+#: that depend on the number of connections. A learned weight could turn a large network into
+#: reassurance, and a large network must never lower the risk; combine adds them back monotonically.
+MODEL_IGNORES = frozenset({"P5", "S10"})
 
 _GOLDEN = 0x9E3779B1
 
