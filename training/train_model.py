@@ -40,7 +40,8 @@ def summary(labels, predicted, risks, probabilities=None) -> dict:
         "macro_f1": round(ev.macro_f1 or 0.0, 4),
         "ece": round(ev.calibration.ece, 4),
         "per_label": {
-            m.label: {"precision": m.precision, "recall": m.recall, "fpr": m.fpr, "f1": m.f1} for m in ev.per_label
+            m.label: {"precision": m.precision, "recall": m.recall, "fpr": m.fpr, "f1": m.f1}
+            for m in ev.per_label
         },
     }
     for point in ev.operating_points:
@@ -61,7 +62,11 @@ def main() -> None:
 
     core = Lurewatch()
     own = sorted(str(p) for p in CORPUS.glob("*.jsonl"))
-    shared = [] if args.no_shared or not SHARED_EVAL.is_dir() else sorted(str(p) for p in SHARED_EVAL.glob("*.jsonl"))
+    shared = (
+        []
+        if args.no_shared or not SHARED_EVAL.is_dir()
+        else sorted(str(p) for p in SHARED_EVAL.glob("*.jsonl"))
+    )
     if not own:
         sys.exit(f"no training corpus in {CORPUS}")
     ids = [i.id for i in core.screener.catalogue.indicators]
@@ -100,7 +105,11 @@ def main() -> None:
     tmp = BUNDLED.with_name("model.new.npz")
     model.save(tmp)
     shutil.move(tmp, BUNDLED)
-    record["bundled_model"] = {"version": model.version, "examples": model.metadata["examples"], "bytes": BUNDLED.stat().st_size}
+    record["bundled_model"] = {
+        "version": model.version,
+        "examples": model.metadata["examples"],
+        "bytes": BUNDLED.stat().st_size,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bundled-model.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {BUNDLED} ({BUNDLED.stat().st_size:,} bytes), version {model.version}")

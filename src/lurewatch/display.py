@@ -183,7 +183,12 @@ def explain_lines(approach: Approach, assessment: Assessment) -> list[tuple[str,
         lines.append((f"  {terms}", None))
     if assessment.risk_rose_at is not None and _inbound_count(approach) > 1:
         lines.append(("", None))
-        lines.append((f"The risk reached the alert level at message {assessment.risk_rose_at + 1} of the thread.", None))
+        lines.append(
+            (
+                f"The risk reached the alert level at message {assessment.risk_rose_at + 1} of the thread.",
+                None,
+            )
+        )
     if assessment.advice:
         lines.append(("", None))
         lines.append(("What to do:", "bold"))

@@ -82,7 +82,9 @@ def _convert(name: str, raw: str, default: object) -> object:
         raise LurewatchError(f"{env_name(name)}={raw!r} is not a valid {type(default).__name__}") from None
     if name == "workers":
         if not isinstance(value, int) or value < -1:
-            raise LurewatchError(f"{env_name(name)} must be -1 (automatic), 0 or a positive number, got {raw!r}")
+            raise LurewatchError(
+                f"{env_name(name)} must be -1 (automatic), 0 or a positive number, got {raw!r}"
+            )
     elif isinstance(value, int | float) and value <= 0:
         raise LurewatchError(f"{env_name(name)} must be positive, got {raw!r}")
     return value
