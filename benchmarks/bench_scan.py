@@ -8,6 +8,11 @@ officer would otherwise script: Python's csv module over messages.csv with one k
 
     .venv/bin/python benchmarks/bench_scan.py                 # 100k, 300k and 1M messages
     .venv/bin/python benchmarks/bench_scan.py --sizes 100000  # quicker
+
+Each size is measured with the bundled text model (rules and model, what lurewatch ships) and with
+``LUREWATCH_MODEL=off`` (the rule engine alone), with the default worker processes
+(``LUREWATCH_WORKERS=-1``: one per core). Peak memory is that of the largest single process (the
+kernel's ru_maxrss over the process tree), not their sum.
 """
 
 from __future__ import annotations
@@ -72,6 +77,23 @@ def count_messages(export: Path) -> int:
             return sum(1 for _ in csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))) - 1
 
 
+def _row(
+    messages: int, runs: list, seconds: float, peak_kib: int, peer_seconds: float, peer_kib: int
+) -> dict:
+    return {
+        "messages": messages,
+        "approaches": int(runs[0][2]),
+        "seconds": round(seconds, 2),
+        "all_seconds": [round(r[0], 2) for r in runs],
+        "messages_per_second": round(messages / seconds),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "peer_seconds": round(peer_seconds, 2),
+        "peer_messages_per_second": round(messages / peer_seconds),
+        "peer_peak_rss_mib": round(peer_kib / 1024, 1),
+        "lurewatch_time_over_peer": round(seconds / peer_seconds, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
@@ -79,6 +101,14 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per size; the fastest is reported (shared VMs are noisy)"
     )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="LUREWATCH_MODEL values to measure, each its own row (default: bundled and off)",
+    )
+    parser.add_argument("--workers", default="-1", help="LUREWATCH_WORKERS for the lurewatch runs")
+    parser.add_argument("--out", default="scan.json", help="result file name under benchmarks/results")
     args = parser.parse_args()
 
     from lurewatch.synth.linkedin_export import write_large_export
@@ -94,25 +124,18 @@ def main() -> None:
             write_large_export(export, size, args.seed)
             print(f"wrote {export.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         messages = count_messages(export)
-        runs = [run_measured([*lurewatch, "scan", "--json", str(export)]) for _ in range(args.repeat)]
         peers = [run_measured([sys.executable, "-c", PEER, str(export)]) for _ in range(args.repeat)]
-        seconds, peak_kib = min(r[0] for r in runs), max(r[1] for r in runs)
-        approaches = runs[0][2]
         peer_seconds, peer_kib = min(r[0] for r in peers), max(r[1] for r in peers)
-        row = {
-            "messages": messages,
-            "approaches": int(approaches),
-            "seconds": round(seconds, 2),
-            "all_seconds": [round(r[0], 2) for r in runs],
-            "messages_per_second": round(messages / seconds),
-            "peak_rss_mib": round(peak_kib / 1024, 1),
-            "peer_seconds": round(peer_seconds, 2),
-            "peer_messages_per_second": round(messages / peer_seconds),
-            "peer_peak_rss_mib": round(peer_kib / 1024, 1),
-            "lurewatch_time_over_peer": round(seconds / peer_seconds, 2),
-        }
-        results.append(row)
-        print(json.dumps(row), file=sys.stderr)
+        for model in args.model or ["bundled", "off"]:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("LUREWATCH_")}
+            env.update(LUREWATCH_MODEL=model, LUREWATCH_WORKERS=args.workers)
+            command = [*lurewatch, "scan", "--json", str(export)]
+            runs = [run_measured(command, env) for _ in range(args.repeat)]
+            seconds, peak_kib = min(r[0] for r in runs), max(r[1] for r in runs)
+            row = _row(messages, runs, seconds, peak_kib, peer_seconds, peer_kib)
+            row = {"model": model, "workers": args.workers, **row}
+            results.append(row)
+            print(json.dumps(row), file=sys.stderr)
     machine = {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -121,11 +144,11 @@ def main() -> None:
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
     }
     record = {"benchmark": "scan", "date": time.strftime("%Y-%m-%d"), "machine": machine, "results": results}
-    (RESULTS / "scan.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(f"{'messages':>10} {'msg/s':>9} {'peak MiB':>9} {'peer msg/s':>11} {'time/peer':>9}")
+    (RESULTS / args.out).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"{'model':>8} {'messages':>10} {'msg/s':>9} {'peak MiB':>9} {'peer msg/s':>11} {'time/peer':>9}")
     for r in results:
         print(
-            f"{r['messages']:>10,} {r['messages_per_second']:>9,} {r['peak_rss_mib']:>9} "
+            f"{r['model']:>8} {r['messages']:>10,} {r['messages_per_second']:>9,} {r['peak_rss_mib']:>9} "
             f"{r['peer_messages_per_second']:>11,} {r['lurewatch_time_over_peer']:>9}"
         )
 

@@ -53,7 +53,13 @@ class Lurewatch:
         """Scoring worker processes for long inputs (the ``workers`` setting, -1 resolved)."""
         if self.settings.workers >= 0:
             return self.settings.workers
-        return max(0, min(8, (os.cpu_count() or 1) - 1))
+        # One per core: the main process spends part of its time waiting for results, and on two
+        # cores two workers beat one (benchmarks/results/scan.json). A single core scores in-process,
+        # and so do the rules alone: they cost less than handing an approach to another process.
+        cores = os.cpu_count() or 1
+        if cores < 2 or self.model_path() is None:
+            return 0
+        return min(8, cores)
 
     @property
     def models_dir(self) -> Path:

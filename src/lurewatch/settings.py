@@ -43,8 +43,9 @@ class Settings:
     #: text model: ``auto`` (the newest one `lurewatch train` made for the workspace, else the bundled
     #: one), ``bundled``, ``off`` (the rules alone), or the path of a model file or folder of models
     model: str = "auto"
-    #: worker processes that score while the main process reads (-1: one per core but one, at most 8;
-    #: 0: score in the main process). Inputs shorter than about 2,000 approaches are scored in-process.
+    #: worker processes that score while the main process reads (-1: one per core, at most 8, none on a
+    #: single core or with the rules alone; 0: score in the main process). Inputs shorter than about 2,000 approaches are
+    #: scored in-process.
     workers: int = -1
     #: directory for derived data kept between runs (the unpacked language model); None means
     #: ``$XDG_CACHE_HOME/lurewatch`` or ``~/.cache/lurewatch``
