@@ -50,6 +50,31 @@ def summary(labels, predicted, risks, probabilities=None) -> dict:
     return {"summary": headline, "full": full}
 
 
+def by_language(examples, cv) -> dict:
+    """The cross-validated metrics per detected language of the inbound text (English, German, French)."""
+    from lurewatch.evaluation import evaluate
+    from lurewatch.screen.language import detect_language
+    from lurewatch.screen.textmodel import inbound_text
+
+    langs = [detect_language(inbound_text(e.approach))[0] for e in examples]
+    out = {}
+    for lang in ("en", "de", "fr"):
+        idx = [i for i, code in enumerate(langs) if code == lang]
+        if not idx:
+            continue
+        ev = evaluate([cv.labels[i] for i in idx], [cv.predicted[i] for i in idx], [cv.risks[i] for i in idx])
+        at_2 = next(p for p in ev.operating_points if p.positives == "threat" and p.target_fpr == 0.02)
+        out[lang] = {
+            "records": len(idx),
+            "macro_f1": ev.macro_f1,
+            "threat_precision": ev.threat.precision,
+            "threat_recall": ev.threat.recall,
+            "threat_recall_at_2%_benign_fpr": at_2.recall,
+            "ece": ev.calibration.ece,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-shared", action="store_true", help="do not learn from ../shared/eval")
@@ -99,6 +124,8 @@ def main() -> None:
         "metrics": summary(cv.labels, cv.predicted, cv.risks, cv.probabilities),
     }
     print("cross-validated:", json.dumps(record["cross_validation"]["metrics"]["summary"]))
+    record["cross_validation"]["by_language"] = by_language(everything, cv)
+    print("by language:", json.dumps(record["cross_validation"]["by_language"]))
 
     sources = [Path(p).name for p in own + shared]
     model = train(everything, ids, seed=args.seed, metadata={"sources": sources, "bundled": True})
