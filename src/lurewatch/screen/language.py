@@ -324,9 +324,11 @@ def _model_file() -> Path:
 
 
 def _cache_key(source: Path) -> str:
-    """Changes with the model file (a new py3langid brings a new file), the languages and this format."""
-    stat = source.stat()
-    parts = (_FORMAT, str(source), stat.st_size, stat.st_mtime_ns, LANGUAGES, sys.byteorder)
+    """Changes with the model file's content (a new py3langid brings a new file), the languages and this
+    format. The content, not the path: several installations of the same py3langid (virtual
+    environments, a fresh clone) share one cache instead of evicting each other's."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    parts = (_FORMAT, digest, LANGUAGES, sys.byteorder)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
