@@ -369,3 +369,13 @@ def test_a_broken_model_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = lurewatch("check", cwd=tmp_path, env={"LUREWATCH_MODEL": str(broken)}, stdin="Hello there")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "not a lurewatch model" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "risk, words",
+    [(1.0, "100%"), (0.9996, "over 99%"), (0.5, "50%"), (0.0004, "under 1%"), (0.0, "0%"), (0.994, "99%")],
+)
+def test_risk_in_words_never_rounds_to_certainty(risk: float, words: str) -> None:
+    from lurewatch.display import percent
+
+    assert percent(risk) == words

@@ -144,6 +144,15 @@ def csv_row(approach: Approach, assessment: Assessment) -> list[object]:
     ]
 
 
+def percent(risk: float) -> str:
+    """A probability in words a reader will not take for certainty: never "100%" or "0%" unless exact."""
+    if 0.995 <= risk < 1.0:
+        return "over 99%"
+    if 0.0 < risk < 0.005:
+        return "under 1%"
+    return f"{risk:.0%}"
+
+
 def _inbound_count(approach: Approach) -> int:
     return sum(1 for m in approach.conversation.messages if m.inbound)
 
@@ -155,7 +164,7 @@ def explain_lines(approach: Approach, assessment: Assessment) -> list[tuple[str,
     lines.append((f"Verdict: this message {verdict}.", "bold"))
     lines.append(
         (
-            f"Risk that it is a state approach or malware lure: {assessment.risk:.0%} ({assessment.severity}).",
+            f"Risk that it is a state approach or malware lure: {percent(assessment.risk)} ({assessment.severity}).",
             None,
         )
     )
