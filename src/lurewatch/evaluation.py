@@ -80,14 +80,8 @@ if TYPE_CHECKING:
 
     from lurewatch.model import Approach, Assessment
 
-#: The five labels, in the order of every table, matrix row and column.
-LABELS: tuple[Category, ...] = (
-    Category.STATE_APPROACH,
-    Category.MALWARE_LURE,
-    Category.SCAM,
-    Category.COMMERCIAL,
-    Category.BENIGN,
-)
+#: The five labels, in the order of every table, matrix row and column (the Category enum's order).
+LABELS: tuple[Category, ...] = tuple(Category)
 #: The benign false-positive rates at which recall is reported.
 DEFAULT_TARGET_FPRS: tuple[float, ...] = (0.01, 0.02)
 #: Equal-width calibration bins over [0, 1].

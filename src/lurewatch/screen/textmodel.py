@@ -47,13 +47,9 @@ HASH_SIZE = 1 << HASH_BITS
 #: characters of inbound text and of sender fields looked at
 MAX_TEXT_CHARS = 6_000
 MAX_SENDER_CHARS = 600
-CLASSES: tuple[Category, ...] = (
-    Category.STATE_APPROACH,
-    Category.MALWARE_LURE,
-    Category.SCAM,
-    Category.COMMERCIAL,
-    Category.BENIGN,
-)
+#: the model's classes, in the order of its weight columns (the Category enum's order; a saved
+#: model records it, and a model in another order is refused)
+CLASSES: tuple[Category, ...] = tuple(Category)
 THREATS = (0, 1)
 #: feature blocks: hashing seeds keep their features apart in the one hashed space
 _SEED_WORD = 0x5EED0001
