@@ -786,6 +786,72 @@ def indicators(
 
 
 @app.command()
+def synth(
+    messages: Annotated[
+        int, typer.Argument(help="Number of messages (rows) to generate.", min=1, metavar="N")
+    ],
+    out_file: Annotated[
+        Path, typer.Argument(help="Output file: .parquet (default format), .csv or .jsonl.", metavar="OUT")
+    ],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")] = 0,
+    campaigns: Annotated[int, typer.Option(help="Planted campaigns.", min=0)] = 10,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="Ground-truth JSON Lines file (default: OUT's name with .truth.jsonl)."),
+    ] = None,
+) -> None:
+    """Generate a synthetic message stream with planted campaigns and its ground truth."""
+    from lurewatch.synth.stream import default_truth_path, output_format, write_stream
+
+    truth_file = truth or default_truth_path(out_file)
+    try:
+        output_format(out_file)
+    except ValueError as exc:
+        raise LurewatchError(str(exc)) from None
+    for path in (out_file, truth_file):
+        if not path.parent.is_dir():
+            raise LurewatchError(f"{path}: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise LurewatchError(f"{path}: is a folder")
+    if out_file.resolve() == truth_file.resolve():
+        raise LurewatchError(f"{out_file}: the stream and the ground truth must be different files")
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", style="progress.description", markup=False),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,}/{task.total:,} messages"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        auto_refresh=False,
+        disable=not err.is_terminal,
+    )
+    started = time.monotonic()
+    with progress:
+        task = progress.add_task(f"Writing {out_file}", total=messages)
+        try:
+            plan = write_stream(
+                messages,
+                out_file,
+                seed=seed,
+                campaigns=campaigns,
+                truth=truth_file,
+                on_progress=lambda done: progress.update(task, completed=done, refresh=True),
+            )
+        except (ValueError, OSError) as exc:
+            raise LurewatchError(str(exc)) from None
+    elapsed = time.monotonic() - started
+    planted = sum(len(c.get("message_ids", [])) for c in plan.campaigns)
+    err.print(
+        Text(
+            f"Wrote {messages:,} messages to {out_file} in {elapsed:.1f} s ({planted:,} in "
+            f"{len(plan.campaigns)} campaigns, {len(plan.sequences)} benign sequences); "
+            f"ground truth in {truth_file}."
+        )
+    )
+
+
+@app.command()
 def version() -> None:
     """Print the lurewatch version."""
     out.print(f"lurewatch {__version__}")
