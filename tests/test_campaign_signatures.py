@@ -318,3 +318,27 @@ def test_candidate_pairs_match_brute_force(rows):
         if any(a == b for a, b in zip(rows[i], rows[j], strict=True))
     )
     assert [tuple(p) for p in candidate_pairs(keys).tolist()] == expected
+
+
+def test_the_compiled_kernel_and_numpy_give_identical_signatures() -> None:
+    """With numba installed the MinHash loop is compiled; both paths must agree bit for bit."""
+    from lurewatch.campaigns import signatures as sig_module
+
+    pytest.importorskip("numba")
+    texts = [
+        "Dear Dr Lee, our consultancy pays well for short reports on your lab's plans.",
+        "",
+        "hi",
+        "Sehr geehrte Frau Braun, ein wichtiger Kunde sucht eine bezahlte Probearbeit.",
+        "Dear Dr Lee, our consultancy pays well for short reports on your labs plans!",
+    ] * 50
+    saved = list(sig_module._KERNEL)
+    try:
+        sig_module._KERNEL[:] = []
+        assert sig_module._compiled_kernel() is not None
+        compiled = sig_module.signatures(texts, num_perm=64)
+        sig_module._KERNEL[:] = [None]
+        plain = sig_module.signatures(texts, num_perm=64)
+    finally:
+        sig_module._KERNEL[:] = saved
+    assert compiled.dtype == plain.dtype and np.array_equal(compiled, plain)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -291,9 +292,13 @@ def signatures(
     cum = np.cumsum(lengths)
     cuts = np.searchsorted(cum, np.arange(_BATCH_SHINGLES, int(cum[-1]) + 1, _BATCH_SHINGLES), "right")
     bounds = np.unique(np.concatenate(([0], cuts, [n])))
+    kernel = _compiled_kernel()
     buf = np.empty(num_perm * _BATCH_SHINGLES * 2, dtype=np.uint64)
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         keys, counts = shingle_hashes(texts[lo:hi], k)
+        if kernel is not None:
+            kernel(keys, counts.astype(np.int64), a.reshape(-1), b.reshape(-1), out[:, lo:hi])
+            continue
         nonempty = np.flatnonzero(counts > 0)
         if nonempty.size == 0:
             continue
@@ -308,6 +313,48 @@ def signatures(
         starts = (np.cumsum(counts) - counts)[nonempty]
         out[:, lo + nonempty] = np.minimum.reduceat(work, starts, axis=1)
     return np.ascontiguousarray((out >> _U64(32)).astype(np.uint32).T)
+
+
+_KERNEL: list[object] = []
+
+
+def _compiled_kernel():  # type: ignore[no-untyped-def]
+    """The MinHash loop compiled with numba when it is installed, else None (the NumPy path above).
+
+    Both compute the same 64-bit wrapping ``a * x + b`` and its minimum per text, so signatures are
+    bit-for-bit identical either way (a test pins it); the compiled loop does it without the
+    ``(num_perm, shingles)`` work array, several times faster. ``LUREWATCH_NO_NUMBA=1`` forces NumPy.
+    """
+    if _KERNEL:
+        return _KERNEL[0]
+    kernel = None
+    if not os.environ.get("LUREWATCH_NO_NUMBA"):
+        try:
+            import numba
+        except ImportError:
+            numba = None
+        if numba is not None:
+
+            @numba.njit(cache=True, nogil=True)
+            def _minhash(keys, counts, a, b, out):  # type: ignore[no-untyped-def]
+                start = 0
+                for t in range(counts.shape[0]):
+                    stop = start + counts[t]
+                    if stop > start:
+                        for p in range(a.shape[0]):
+                            ap = a[p]
+                            bp = b[p]
+                            best = ap * keys[start] + bp
+                            for j in range(start + 1, stop):
+                                v = ap * keys[j] + bp
+                                if v < best:
+                                    best = v
+                            out[p, t] = best
+                    start = stop
+
+            kernel = _minhash
+    _KERNEL.append(kernel)
+    return kernel
 
 
 def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray | float:
