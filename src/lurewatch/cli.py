@@ -462,7 +462,7 @@ def eval_(
 
 def _cross_validated(core: Lurewatch, paths: list[str], folds: int, seed: int) -> Any:
     """Out-of-fold predictions: each record scored by a model (calibration included) that never saw it."""
-    from lurewatch.evaluation import LABELS, RISK_DECIMALS, Predictions
+    from lurewatch.evaluation import Predictions
     from lurewatch.screen.training import cross_validate
 
     with _progress("Reading labelled examples") as progress:
@@ -476,15 +476,11 @@ def _cross_validated(core: Lurewatch, paths: list[str], folds: int, seed: int) -
             on_fold=progress.set,
         )
     predictions = Predictions()
+    version = f"catalogue {core.screener.catalogue.version}, {folds}-fold models"
     for example, predicted, risk, probs in zip(
         examples, result.predicted, result.risks, result.probabilities, strict=True
     ):
-        predictions.ids.append(example.approach.id)
-        predictions.truth.append(example.label)
-        predictions.predicted.append(predicted)
-        predictions.risk.append(round(risk, RISK_DECIMALS))
-        predictions.scores.append([round(probs[c], RISK_DECIMALS) for c in LABELS])
-        predictions.versions[f"catalogue {core.screener.catalogue.version}, {folds}-fold models"] += 1
+        predictions.add_values(example.approach.id, example.label, predicted, risk, probs, version)
     return predictions
 
 

@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -484,15 +484,33 @@ class Predictions:
                 f"record {approach.id!r} has no 'label'; eval needs labelled corpus records "
                 "(JSON Lines, see ../shared/eval/SCHEMA.md)",
             )
-        self.ids.append(approach.id)
-        self.truth.append(approach.label)
-        self.predicted.append(assessment.category)
-        self.risk.append(round(assessment.risk, RISK_DECIMALS))
-        self.scores.append([round(assessment.category_scores.get(c, 0.0), RISK_DECIMALS) for c in LABELS])
         version = f"catalogue {assessment.catalogue_version or 'unknown'}"
-        model = getattr(assessment, "model_version", None)
-        if model:
-            version += f", model {model}"
+        if assessment.model_version:
+            version += f", model {assessment.model_version}"
+        self.add_values(
+            approach.id,
+            approach.label,
+            assessment.category,
+            assessment.risk,
+            assessment.category_scores,
+            version,
+        )
+
+    def add_values(
+        self,
+        record_id: str,
+        truth: Category,
+        predicted: Category,
+        risk: float,
+        scores: Mapping[Category, float],
+        version: str,
+    ) -> None:
+        """Add one record's prediction given as values (out-of-fold predictions of a cross-validation)."""
+        self.ids.append(record_id)
+        self.truth.append(truth)
+        self.predicted.append(predicted)
+        self.risk.append(round(risk, RISK_DECIMALS))
+        self.scores.append([round(scores.get(c, 0.0), RISK_DECIMALS) for c in LABELS])
         self.versions[version] += 1
 
     def extend(self, pairs: Iterable[tuple[Approach, Assessment]]) -> None:

@@ -18,9 +18,8 @@ def model_view(screener: Screener, rule: Assessment) -> Assessment:
     and with the rules' scores recomputed without them, so that nothing it reads depends on them."""
     if not any(s.indicator_id in MODEL_IGNORES for s in rule.signals):
         return rule
-    positions = {ind.id: i for i, ind in enumerate(screener.catalogue.indicators)}
     kept = tuple(s for s in rule.signals if s.indicator_id not in MODEL_IGNORES)
-    scores = screener._score(tuple((positions[s.indicator_id], s.weight) for s in kept))
+    scores = screener._score(tuple((screener.positions[s.indicator_id], s.weight) for s in kept))
     return replace(rule, signals=kept, risk=scores.risk, category_scores=dict(scores.by_category))
 
 

@@ -523,6 +523,8 @@ class Screener:
 
     def _compile(self) -> None:
         self._indicators: tuple[Indicator, ...] = self.catalogue.indicators
+        #: indicator id -> its position in the catalogue (what the scorer's cache keys use)
+        self.positions: dict[str, int] = {ind.id: i for i, ind in enumerate(self._indicators)}
         slots: list[_Slot] = []
         probes: list[_Probe] = []
         self._profile: list[tuple[int, FieldMatcher | ValueMatcher]] = []
@@ -622,22 +624,26 @@ class Screener:
             for approach in approaches:
                 yield approach, self._assess(approach, 0)
             return
+        for items in self._windows(approaches):
+            yield from zip([a for a, _ in items], self._assess_batch(items), strict=True)
+
+    def _windows(self, approaches: Iterable[Approach]) -> Iterator[list[tuple[Approach, int]]]:
+        """The stream in windows of ``template_window`` approaches, each with its template count.
+
+        Every approach of a window is added to the template tracker before any count is read, so an
+        approach counts every copy of its wording up to the end of its own window (see assess_many).
+        """
         tracker = TemplateTracker(min_recipients=self._template_min) if self._template_slots else None
+        add = tracker.add if tracker is not None else _no_key
+        count = tracker.recipients if tracker is not None else _no_template
         window: list[tuple[Approach, bytes | None]] = []
         for approach in approaches:
-            window.append((approach, tracker.add(approach) if tracker is not None else None))
+            window.append((approach, add(approach)))
             if len(window) >= self.template_window:
-                yield from self._flush(window, tracker)
+                yield [(a, count(key)) for a, key in window]
                 window = []
         if window:
-            yield from self._flush(window, tracker)
-
-    def _flush(
-        self, window: list[tuple[Approach, bytes | None]], tracker: TemplateTracker | None
-    ) -> Iterator[tuple[Approach, Assessment]]:
-        count = tracker.recipients if tracker is not None else _no_template
-        items = [(approach, count(key)) for approach, key in window]
-        yield from zip([a for a, _ in items], self._assess_batch(items), strict=True)
+            yield [(a, count(key)) for a, key in window]
 
     def _assess_batch(self, items: Sequence[tuple[Approach, int]]) -> list[Assessment]:
         """Rules for each approach, then (when there is one) the text model over the whole batch."""
@@ -1008,6 +1014,10 @@ class Screener:
 
 def _no_template(key: bytes | None) -> int:
     return 0
+
+
+def _no_key(approach: Approach) -> bytes | None:
+    return None
 
 
 def _route(

@@ -70,20 +70,14 @@ def assess_parallel(
 def _pipeline(
     screener: Screener, approaches: Iterator[Approach], workers: int, chunk_size: int
 ) -> Iterator[tuple[Approach, Assessment]]:
-    from lurewatch.screen.engine import TemplateTracker
-
-    tracking = bool(screener._template_slots)
-    tracker = TemplateTracker(min_recipients=screener._template_min) if tracking else None
     window_size = screener.template_window
-
-    first: list[tuple[Approach, bytes | None]] = []
-    for approach in approaches:
-        first.append((approach, tracker.add(approach) if tracker else None))
-        if len(first) >= window_size:
-            break
-    else:
-        items = [(a, tracker.recipients(k) if tracker else 0) for a, k in first]
-        yield from zip([a for a, _ in items], screener._assess_batch(items), strict=True)
+    windows = screener._windows(approaches)
+    first = next(windows, None)
+    if first is None:
+        return
+    if len(first) < window_size:
+        # the whole stream fits in one window: starting workers would cost more than it saves
+        yield from zip([a for a, _ in first], screener._assess_batch(first), strict=True)
         return
 
     if sys.platform == "linux":
@@ -104,9 +98,7 @@ def _pipeline(
     # Whole windows are handed out at once, so a window in flight must not stall the next one.
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER + 2 * -(-window_size // chunk_size)
 
-    def submit(window: list[tuple[Approach, bytes | None]]) -> Iterator[tuple[Approach, Assessment]]:
-        # Counts are read once the whole window has been added, as in the serial path.
-        items = [(a, tracker.recipients(k) if tracker else 0) for a, k in window]
+    def submit(items: list[tuple[Approach, int]]) -> Iterator[tuple[Approach, Assessment]]:
         for start in range(0, len(items), chunk_size):
             chunk = items[start : start + chunk_size]
             pending.append(([a for a, _ in chunk], pool.submit(_score_chunk, chunk)))
@@ -122,14 +114,8 @@ def _pipeline(
     try:
         yield from submit(first)
         del first
-        window: list[tuple[Approach, bytes | None]] = []
-        for approach in approaches:
-            window.append((approach, tracker.add(approach) if tracker else None))
-            if len(window) >= window_size:
-                yield from submit(window)
-                window = []
-        if window:
-            yield from submit(window)
+        for items in windows:
+            yield from submit(items)
         while pending:
             yield from collect()
     finally:

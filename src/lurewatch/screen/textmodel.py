@@ -413,13 +413,15 @@ class TextModel:
         tokens = words(inbound_text(approach))
         unique = list(dict.fromkeys(tokens))
         encoded = [t.encode("utf-8", "surrogatepass") for t in unique]
-        pairs = list(dict.fromkeys(itertools.pairwise(tokens)))
+        # the approach's word pairs, each once, with the columns the featuriser gives them
+        all_encoded = [t.encode("utf-8", "surrogatepass") for t in tokens]
+        pair_cols = dict(zip(itertools.pairwise(tokens), _pair_columns(all_encoded), strict=True))
         sender = list(dict.fromkeys(words(sender_text(approach))))
         # (label, column) of every feature the approach has; character grams of all words at once
-        labels: list[str] = [*unique, *(f"{a} {b}" for a, b in pairs), *(f"sender: {t}" for t in sender)]
+        labels: list[str] = [*unique, *(f"{a} {b}" for a, b in pair_cols), *(f"sender: {t}" for t in sender)]
         cols: list[int] = [
             *_word_columns(encoded, _SEED_WORD),
-            *self._pair_cols(pairs),
+            *pair_cols.values(),
             *_word_columns([t.encode("utf-8", "surrogatepass") for t in sender], _SEED_SENDER),
         ]
         owner = list(range(len(labels)))
@@ -442,16 +444,6 @@ class TextModel:
         np.add.at(found, np.asarray(owner, dtype=np.int64), push)
         order = np.argsort(-found, kind="stable")[:limit]
         return tuple((labels[i], round(float(found[i]), 3)) for i in order if found[i] > 0)
-
-    @staticmethod
-    def _pair_cols(pairs: Sequence[tuple[str, str]]) -> list[int]:
-        crc = zlib.crc32
-        mask = HASH_SIZE - 1
-        out = []
-        for a, b in pairs:
-            ea, eb = a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
-            out.append(crc(eb, crc(ea + b" ", _SEED_PAIR)) & mask)
-        return out
 
     # -- files -------------------------------------------------------------------------------
 
