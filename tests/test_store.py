@@ -48,8 +48,17 @@ from lurewatch.store.tables import VERSION_TABLE, AccountRecord, ApproachRecord,
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("LUREWATCH_TEST_POSTGRES_URL")
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-TABLES = ("accounts", "imports", "approaches", "messages", "signals", VERSION_TABLE)
-HEAD = "0003"
+TABLES = (
+    "accounts",
+    "imports",
+    "approaches",
+    "messages",
+    "signals",
+    "campaigns",
+    "campaign_members",
+    VERSION_TABLE,
+)
+HEAD = "0004"
 
 
 # -- factories -------------------------------------------------------------------------------------
@@ -894,3 +903,80 @@ def test_verdicts_label_approaches_for_training(ws: Workspace) -> None:
         ws.set_verdict("approach-4", "probably fine")
     with pytest.raises(StoreError, match="no approach"):
         ws.set_verdict("approach-99", "benign")
+
+
+# -- campaigns (migration 0004) -----------------------------------------------------------------------
+
+
+def make_campaign(cid: str, messages: int, risk: float = 0.8) -> tuple[Any, dict[str, Any]]:
+    from lurewatch.model import Campaign, CampaignLink
+
+    mids = tuple(f"{cid}-m{i}" for i in range(messages))
+    campaign = Campaign(
+        campaign_id=cid,
+        category=Category.STATE_APPROACH,
+        risk=risk,
+        message_ids=mids,
+        account_ids=("p1", "p2"),
+        recipient_ids=tuple(f"r{i}" for i in range(messages)),
+        links=(CampaignLink("wechat", "x1", 0.9, ("p1", "p2")),),
+        member_accounts=tuple("p1" if i % 2 else "p2" for i in range(messages)),
+        member_recipients=tuple(f"r{i}" for i in range(messages)),
+        first_seen=T0,
+        last_seen=T0 + timedelta(days=3),
+        exemplar_text="Dear \x00colleague",
+    )
+    return campaign, {"campaign_id": cid, "risk": risk, "message_ids": list(mids)}
+
+
+def test_campaigns_are_saved_listed_and_replaced_per_source(ws: Workspace) -> None:
+    a, ra = make_campaign("cmp-a", 3, 0.9)
+    b, rb = make_campaign("cmp-b", 2, 0.5)
+    ws.save_campaigns([a, b], [ra, rb], "stream.parquet")
+    listed = ws.list_campaigns()
+    assert [c["campaign_id"] for c in listed] == ["cmp-a", "cmp-b"]
+    assert listed[0]["source"] == "stream.parquet"
+    assert ws.get_campaign("cmp-b")["message_ids"] == ["cmp-b-m0", "cmp-b-m1"]
+    assert ws.get_campaign("nope") is None
+    with ws.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT message_id, account_id FROM campaign_members ORDER BY message_id")
+        ).all()
+    assert [tuple(r) for r in rows][:2] == [("cmp-a-m0", "p2"), ("cmp-a-m1", "p1")]
+    assert len(rows) == 5
+    # a new run over the same source replaces its campaigns; another source's stay
+    c, rc = make_campaign("cmp-c", 1)
+    ws.save_campaigns([c], [rc], "stream.parquet")
+    d, rd = make_campaign("cmp-d", 1)
+    ws.save_campaigns([d], [rd], "workspace")
+    assert sorted(x["campaign_id"] for x in ws.list_campaigns()) == ["cmp-c", "cmp-d"]
+    with ws.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM campaign_members")).scalar() == 2
+
+
+def test_a_failed_campaign_save_changes_nothing(ws: Workspace) -> None:
+    a, ra = make_campaign("cmp-a", 3)
+    ws.save_campaigns([a], [ra], "s")
+    before = ws.list_campaigns()
+    b, rb = make_campaign("cmp-b", 2, risk=float("nan"))
+    c, rc = make_campaign("cmp-c", 2)
+    with pytest.raises(ValueError, match="risk must be a finite number"):
+        ws.save_campaigns([c, b], [rc, rb], "s")  # the first was written before the second failed
+    assert ws.list_campaigns() == before
+
+
+def test_stream_rows_give_each_approach_as_a_contract_row(ws: Workspace) -> None:
+    sender = make_account(
+        "linkedin:p", "Pat Persona", headline="Talent partner", company="Acme", account_age_days=10
+    )
+    do_import(ws, pairs(range(3), sender=sender))
+    rows = [r for batch in ws.stream_rows(batch_rows=2) for r in batch]
+    assert [r["message_id"] for r in rows] == ["approach-0", "approach-1", "approach-2"]
+    first = rows[0]
+    assert first["sender_id"] == "linkedin:p"
+    assert first["sender_name"] == "Pat Persona"
+    assert first["sender_company"] == "Acme"
+    assert first["recipient_id"] == "linkedin:owner"
+    assert first["recipient_sector"] == "quantum"
+    assert first["text"] == "Hello, opportunity number 0"
+    assert first["sender_created_at"] == (T0 - timedelta(days=10)).isoformat()

@@ -782,6 +782,198 @@ def indicators(
 
 
 @app.command()
+def campaigns(
+    stream: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Message stream (.parquet, .csv, .jsonl) in the documented columns; default: the workspace's approaches.",
+            metavar="[STREAM]",
+        ),
+    ] = None,
+    workspace: WorkspaceOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per campaign on stdout.")] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Also write campaigns.parquet and campaign_members.parquet into this folder."
+        ),
+    ] = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save/--no-save", help="Store the campaigns in the workspace (replacing this source's)."
+        ),
+    ] = True,
+    engine: Annotated[str, typer.Option(help="Where the work runs: local (DuckDB / NumPy).")] = "local",
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Wording similarity that counts as the same (default LUREWATCH_CAMPAIGN_THRESHOLD).",
+            min=0.05,
+            max=0.99,
+        ),
+    ] = None,
+    min_recipients: Annotated[
+        int | None,
+        typer.Option(
+            help="Fewest distinct recipients of a campaign (default LUREWATCH_CAMPAIGN_MIN_RECIPIENTS).",
+            min=1,
+        ),
+    ] = None,
+    link_threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Weight a link needs to join accounts (default LUREWATCH_CAMPAIGN_LINK_THRESHOLD).",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = None,
+    include_benign: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list groups that screen as benign or commercial (recruiter, sales sequences)."
+        ),
+    ] = False,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            help="Ground truth (JSON Lines, as `lurewatch synth` writes): print B-cubed precision and recall.",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Rows in the printed table (0 = all).", min=0)] = 25,
+) -> None:
+    """Find coordinated campaigns: approaches that belong together and the personas one operator runs."""
+    from lurewatch.campaigns.engine import campaign_record
+    from lurewatch.ingest.stream import FileStream, RowsStream
+
+    if engine != "local":
+        raise LurewatchError(f"unknown engine {engine!r}: this installation has 'local'")
+    core = _core()
+    options = core.campaign_options(
+        threshold=threshold,
+        min_recipients=min_recipients,
+        link_threshold=link_threshold,
+        include_benign=include_benign,
+    )
+    if truth is not None and not truth.is_file():
+        raise LurewatchError(f"{truth}: no such ground-truth file")
+    ws = None
+    if stream is None:
+        ws = _existing_workspace(core, workspace)
+        source: Any = RowsStream(f"workspace:{ws.url}", ws.stream_rows)
+        source_name = "workspace"
+    else:
+        source = FileStream(stream)
+        source_name = str(stream.resolve())
+    started = time.monotonic()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}", style="progress.description", markup=False),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} messages"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        auto_refresh=False,
+        disable=not err.is_terminal,
+    )
+    try:
+        with progress:
+            task = progress.add_task("Reading and sketching", total=source.size_hint())
+            last = [0.0]
+
+            def tick(stage: str, done: int, total: int | None) -> None:
+                now = time.monotonic()
+                if stage == "sketching":
+                    if now - last[0] >= 0.1 or (total and done >= total):
+                        last[0] = now
+                        progress.update(task, completed=done, total=total, refresh=True)
+                else:
+                    progress.update(task, description=stage.capitalize(), refresh=True)
+
+            run = core.find_campaigns(source, options, tick)
+        records = [campaign_record(c) for c in run.campaigns]
+        if save:
+            target = ws or core.open_workspace(workspace)
+            target.save_campaigns(run.campaigns, records, source_name)
+        if out_dir is not None:
+            from lurewatch.export.campaigns_parquet import write_campaigns
+
+            write_campaigns(out_dir, run.campaigns, records)
+    finally:
+        if ws is not None:
+            ws.close()
+    elapsed = time.monotonic() - started
+    if as_json:
+        for record in records:
+            out.print(Text(json.dumps(record, ensure_ascii=False)), soft_wrap=True)
+    else:
+        _print_campaigns(run.campaigns, limit)
+    stats = getattr(source, "stats", None)
+    set_aside = ""
+    if stats is not None:
+        skipped = stats.skipped_no_message_id + stats.skipped_no_sender
+        if skipped or stats.bad_sent_at or stats.truncated_fields:
+            set_aside = (
+                f"; set aside: {skipped:,} rows without message_id or sender_id, {stats.bad_sent_at:,} unreadable "
+                f"sent_at, {stats.truncated_fields:,} fields cut"
+            )
+    err.print(
+        Text(
+            f"{run.stats.get('messages', 0):,} messages, {run.stats.get('candidates', 0):,} candidate groups screened, "
+            f"{len(run.campaigns):,} campaigns in {elapsed:.1f} s{set_aside}."
+            + (" Saved to the workspace." if save else "")
+            + (f" Parquet in {out_dir}." if out_dir is not None else "")
+        )
+    )
+    if truth is not None:
+        from lurewatch.campaigns.evaluation import read_truth, score
+
+        true_map, sequences = read_truth(truth)
+        result = score(run.campaigns, true_map, sequences)
+        err.print(
+            Text(
+                f"Against {truth}: B-cubed precision {result.precision:.4f}, recall {result.recall:.4f}; "
+                f"{result.predicted_campaigns} campaigns found, {result.true_campaigns} planted; "
+                f"benign sequences merged into a campaign: {len(result.sequences_merged)}"
+            )
+        )
+
+
+def _print_campaigns(found: list[Any], limit: int) -> None:
+    from rich import box
+
+    table = Table(
+        title=f"{len(found):,} campaigns, highest risk first", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    table.add_column("campaign", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    table.add_column("risk", justify="right", no_wrap=True, min_width=4)
+    table.add_column("msgs", justify="right", no_wrap=True)
+    table.add_column("accts", justify="right", no_wrap=True, min_width=5)
+    table.add_column("targets", justify="right", no_wrap=True)
+    table.add_column("exemplar", overflow="ellipsis", no_wrap=True, max_width=max(10, out.width - 76))
+    for c in found[: limit or None]:
+        table.add_row(
+            Text(c.campaign_id),
+            Text(c.category.value, style=CATEGORY_STYLE.get(c.category, "")),
+            f"{c.risk:.2f}",
+            f"{len(c.message_ids):,}",
+            f"{len(c.account_ids):,}",
+            f"{len(c.recipient_ids):,}",
+            Text(clean_line(c.exemplar_text, 200)),
+        )
+    out.print(table)
+    if len(found) > (limit or len(found)):
+        err.print(
+            Text(
+                f"... and {len(found) - limit:,} more (--limit 0 lists all; --json gives links and personas)"
+            )
+        )
+
+
+@app.command()
 def synth(
     messages: Annotated[
         int, typer.Argument(help="Number of messages (rows) to generate.", min=1, metavar="N")

@@ -14,6 +14,8 @@ from lurewatch.model import Approach, Assessment, Category, IngestStats
 from lurewatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from lurewatch.campaigns.backend import Progress, StreamSource
+    from lurewatch.campaigns.engine import CampaignOptions, CampaignRun
     from lurewatch.screen.engine import Screener
     from lurewatch.screen.textmodel import TextModel
     from lurewatch.screen.training import CrossValidation, Example
@@ -130,6 +132,41 @@ class Lurewatch:
 
         approach = approach_from_text(text, source=source, settings=self.settings)
         return approach, self.screener.assess(approach)
+
+    def campaign_options(self, **overrides: object) -> CampaignOptions:
+        """Campaign options from the settings, with ``overrides`` (None values ignored) on top."""
+        from lurewatch.campaigns.engine import CampaignOptions
+
+        s = self.settings
+        values: dict[str, object] = {
+            "threshold": s.campaign_threshold,
+            "min_recipients": s.campaign_min_recipients,
+            "link_threshold": s.campaign_link_threshold,
+            "max_accounts_per_key": s.campaign_max_accounts_per_key,
+            "photo_distance": s.campaign_photo_distance,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return CampaignOptions(**values)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise InputError("campaign options", str(exc)) from None
+
+    def find_campaigns(
+        self,
+        source: StreamSource,
+        options: CampaignOptions | None = None,
+        progress: Progress | None = None,
+    ) -> CampaignRun:
+        """Campaigns in a message stream (a file, or the workspace's approaches) on the local backend."""
+        from lurewatch.campaigns.engine import find_campaigns
+        from lurewatch.campaigns.local import LocalBackend
+
+        cores = os.cpu_count() or 1
+        workers = self.settings.workers if self.settings.workers >= 0 else (0 if cores < 2 else min(8, cores))
+        with LocalBackend(workers=workers) as backend:
+            return find_campaigns(
+                source, backend, self.screener, options or self.campaign_options(), progress, screen_workers=0
+            )
 
     def open_workspace(self, location: str | Path | None = None) -> Workspace:
         from lurewatch.store.workspace import Workspace

@@ -236,3 +236,85 @@ class IngestStats:
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class CampaignLink:
+    """Why members of a campaign were joined: one shared value and the accounts (or messages) sharing it.
+
+    ``kind`` is the evidence: ``photo_hash``, ``photo_hash_near``, ``email``, ``phone``, ``wechat``,
+    ``whatsapp``, ``telegram``, ``signal``, ``handle``, ``url``, ``domain``, ``name_company`` (the same
+    normalised name claiming the same company), ``name_text`` (the same name sending near-identical
+    wording) or ``text`` (near-identical messages, which join messages, not accounts).
+    """
+
+    kind: str
+    value: str
+    weight: float
+    account_ids: tuple[str, ...] = ()
+    message_count: int = 0
+    explanation: str = ""
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class CampaignPersona:
+    """One account of a campaign, with what it claimed and how widely it wrote."""
+
+    account_id: str
+    name: str = ""
+    company: str | None = None
+    headline: str | None = None
+    location: str | None = None
+    photo_hash: str | None = None
+    messages: int = 0
+    recipients: int = 0
+    sensitive_recipients: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """Approaches that belong together: one operator's messages, across the personas it used."""
+
+    campaign_id: str
+    category: Category
+    #: mean risk of the screened members (see lurewatch.campaigns.engine for the sample)
+    risk: float
+    message_ids: tuple[str, ...]
+    account_ids: tuple[str, ...]
+    recipient_ids: tuple[str, ...]
+    links: tuple[CampaignLink, ...]
+    personas: tuple[CampaignPersona, ...] = ()
+    #: sender and recipient of each of ``message_ids``, in the same order
+    member_accounts: tuple[str, ...] = ()
+    member_recipients: tuple[str, ...] = ()
+    category_scores: dict[Category, float] = field(default_factory=dict)
+    #: distinct recipients per sector, most targeted first ("" when the stream gave none)
+    targets_by_sector: tuple[tuple[str, int], ...] = ()
+    targets_by_org: tuple[tuple[str, int], ...] = ()
+    #: share of recipients with a known sector who work in a sensitive one
+    sensitive_share: float = 0.0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    #: messages per day (ISO date, count)
+    timeline: tuple[tuple[str, int], ...] = ()
+    #: most messages sent within one burst window, and that window in seconds
+    max_burst: int = 0
+    burst_window_s: int = 3600
+    exemplar_message_id: str = ""
+    exemplar_text: str = ""
+    #: groups of near-identical wording among the members
+    templates: int = 0
+    screened: int = 0
+
+    @property
+    def severity(self) -> str:
+        if self.risk >= 0.7:
+            return "high"
+        if self.risk >= 0.4:
+            return "medium"
+        return "low"

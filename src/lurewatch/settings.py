@@ -50,6 +50,16 @@ class Settings:
     #: directory for derived data kept between runs (the unpacked language model); None means
     #: ``$XDG_CACHE_HOME/lurewatch`` or ``~/.cache/lurewatch``
     cache_dir: Path | None = None
+    #: campaigns: Jaccard similarity of wording (character 5-grams after masking) that counts as the same
+    campaign_threshold: float = 0.7
+    #: campaigns: fewest distinct recipients a group must reach to be reported
+    campaign_min_recipients: int = 3
+    #: campaigns: weight a link between accounts needs to join them (lurewatch.campaigns.engine.LINK_RULES)
+    campaign_link_threshold: float = 0.6
+    #: campaigns: a value (domain, photo, handle) shared by more accounts than this is a stock value, not evidence
+    campaign_max_accounts_per_key: int = 50
+    #: campaigns: profile-photo hashes up to this many bits apart count as one photo (0: identical only)
+    campaign_photo_distance: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -230,3 +230,44 @@ class SignalRecord(Base):
     evidence: Mapped[list[Any]]
     sources: Mapped[list[Any]]
     supports: Mapped[list[Any]]
+
+
+class CampaignRecord(Base):
+    """A campaign found by ``lurewatch campaigns``; ``record`` holds its whole JSON form.
+
+    A run over one source replaces that source's campaigns in one transaction, so the table always
+    holds complete results of the latest run per source.
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index(None, "risk"), Index(None, "source"))
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str]
+    found_at: Mapped[datetime]
+    category: Mapped[str] = mapped_column(String(32))
+    risk: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(String(16))
+    messages: Mapped[int] = mapped_column(Integer)
+    accounts: Mapped[int] = mapped_column(Integer)
+    recipients: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    exemplar_text: Mapped[str]
+    record: Mapped[dict[str, Any]]
+
+    members: Mapped[list[CampaignMemberRecord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CampaignMemberRecord(Base):
+    """One message of a campaign (an approach id when the campaign was found in the workspace)."""
+
+    __tablename__ = "campaign_members"
+    __table_args__ = (Index(None, "account_id"), Index(None, "message_id"))
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    account_id: Mapped[str]
+    recipient_id: Mapped[str]

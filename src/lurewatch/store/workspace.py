@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -35,6 +35,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -53,6 +54,7 @@ from lurewatch.model import (
     Account,
     Approach,
     Assessment,
+    Campaign,
     Category,
     Channel,
     Conversation,
@@ -67,6 +69,8 @@ from lurewatch.store.tables import (
     AccountRecord,
     ApproachRecord,
     Base,
+    CampaignMemberRecord,
+    CampaignRecord,
     ImportRecord,
     MessageRecord,
     SignalRecord,
@@ -465,6 +469,102 @@ class Workspace:
         for status in STATUSES:
             out[f"status_{status}"] = by_status.get(status, 0)
         return out
+
+    # -- campaigns --------------------------------------------------------------------------------
+
+    def stream_rows(self, batch_rows: int = CHUNK * 16) -> Iterator[list[dict[str, Any]]]:
+        """Every approach as a row of the campaign stream contract (its opening message), in batches.
+
+        ``message_id`` is the approach id, so campaigns found in the workspace name approaches.
+        """
+        a = ApproachRecord
+        sender = aliased(AccountRecord)
+        recipient = aliased(AccountRecord)
+        m = MessageRecord
+        stmt = (
+            select(
+                a.id, a.sent_at, a.sender_key, sender.name, a.recipient_key, m.text, m.subject, a.channel,
+                sender.headline, sender.company, sender.location, sender.connections, sender.account_age_days,
+                recipient.company, recipient.sector,
+            )
+            .join(sender, sender.key == a.sender_key)
+            .join(recipient, recipient.key == a.recipient_key)
+            .join(m, (m.approach_id == a.id) & (m.position == 0))
+            .order_by(a.id)
+        )  # fmt: skip
+        with self._reading("read approaches") as session:
+            batch: list[dict[str, Any]] = []
+            for row in session.execute(stmt.execution_options(yield_per=batch_rows)):
+                created = None
+                if row[1] is not None and row[12] is not None:
+                    created = (row[1] - timedelta(days=int(row[12]))).isoformat()
+                batch.append(
+                    {
+                        "message_id": row[0], "sent_at": row[1], "sender_id": row[2], "sender_name": row[3] or "",
+                        "recipient_id": row[4], "text": row[5] or "", "subject": row[6] or None, "channel": row[7],
+                        "sender_headline": row[8], "sender_company": row[9], "sender_location": row[10],
+                        "sender_connections": row[11], "sender_created_at": created,
+                        "recipient_org": row[13], "recipient_sector": row[14],
+                    }
+                )  # fmt: skip
+                if len(batch) >= batch_rows:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+    def save_campaigns(
+        self, campaigns: Sequence[Campaign], records: Sequence[dict[str, Any]], source: str
+    ) -> None:
+        """Replace the campaigns of ``source`` with these, in one transaction (all or nothing)."""
+        now = datetime.now(UTC)
+        try:
+            with Session(self._engine) as session, session.begin():
+                self._lock(session.connection())
+                session.execute(delete(CampaignRecord).where(CampaignRecord.source == source))
+                for campaign, record in zip(campaigns, records, strict=True):
+                    session.execute(delete(CampaignRecord).where(CampaignRecord.id == campaign.campaign_id))
+                    session.add(
+                        CampaignRecord(
+                            id=campaign.campaign_id,
+                            source=source,
+                            found_at=now,
+                            category=campaign.category.value,
+                            risk=_finite(campaign.risk, "risk"),
+                            severity=campaign.severity,
+                            messages=len(campaign.message_ids),
+                            accounts=len(campaign.account_ids),
+                            recipients=len(campaign.recipient_ids),
+                            first_seen=campaign.first_seen,
+                            last_seen=campaign.last_seen,
+                            exemplar_text=clean_text(campaign.exemplar_text),
+                            record=_clean_json(record),
+                        )
+                    )
+                    session.flush()
+                    rows = [
+                        {"campaign_id": campaign.campaign_id, "message_id": clean_key(mid), "account_id": clean_key(acc), "recipient_id": clean_key(rcp)}
+                        for mid, acc, rcp in _member_rows(campaign)
+                    ]  # fmt: skip
+                    for chunk in _slices(rows):
+                        session.execute(insert(CampaignMemberRecord), list(chunk))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot store campaigns in {self.url}: {_describe(exc)}") from exc
+
+    def list_campaigns(self, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Stored campaigns, riskiest first, as their JSON records (with ``source`` and ``found_at``)."""
+        stmt = select(CampaignRecord).order_by(
+            CampaignRecord.risk.desc(), CampaignRecord.messages.desc(), CampaignRecord.id
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._reading("list campaigns") as session:
+            return [_campaign_json(rec) for rec in session.scalars(stmt)]
+
+    def get_campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        with self._reading("read campaign") as session:
+            rec = session.get(CampaignRecord, clean_key(campaign_id))
+            return None if rec is None else _campaign_json(rec)
 
     # -- verdicts ---------------------------------------------------------------------------------
 
@@ -1022,3 +1122,20 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+def _member_rows(campaign: Campaign) -> Iterator[tuple[str, str, str]]:
+    seen: set[str] = set()
+    for mid, acc, rcp in zip(
+        campaign.message_ids, campaign.member_accounts, campaign.member_recipients, strict=True
+    ):
+        if mid not in seen:
+            seen.add(mid)
+            yield mid, acc, rcp
+
+
+def _campaign_json(rec: CampaignRecord) -> dict[str, Any]:
+    out = dict(rec.record)
+    out["source"] = rec.source
+    out["found_at"] = rec.found_at.isoformat().replace("+00:00", "Z")
+    return out

@@ -684,6 +684,7 @@ def make_plan(n: int, seed: int = 0, campaigns: int = 10) -> Plan:
     campaign_truth: list[dict] = []
     sequence_truth: list[dict] = []
     categories = ("state_approach", "state_approach", "malware_lure", "state_approach", "scam")
+    lure_domains = [LURE_DOMAINS[i] for i in rng.permutation(len(LURE_DOMAINS))]
 
     def add_rows(group: int, pos: np.ndarray, **cols: np.ndarray) -> None:
         rows["pos"].append(pos.astype(np.int64))
@@ -760,7 +761,11 @@ def make_plan(n: int, seed: int = 0, campaigns: int = 10) -> Plan:
         contact_base = len(contacts)
         contacts.extend(shared)
         url_base = len(urls)
-        domain = LURE_DOMAINS[int(rng.integers(len(LURE_DOMAINS)))]
+        # each operation registers its own lure domain: a shared one would make two campaigns one
+        domain = lure_domains[c % len(lure_domains)]
+        if c >= len(lure_domains):
+            stem, _, tld = domain.rpartition(".")
+            domain = f"{stem}-{c // len(lure_domains) + 1}.{tld}"
         for path in ("apply", "brief", "doc", "register", "view"):
             urls.append(f"https://{domain}/{path}?ref=")
         # message rows: first contacts, then ~20% follow-ups to the same recipients

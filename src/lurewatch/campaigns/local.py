@@ -1,0 +1,624 @@
+"""The local campaign backend: NumPy arrays per message, SciPy components, DuckDB aggregates.
+
+Per message it keeps about 250 bytes (ids as integers, time, the exact key, the LSH band keys and a
+64-byte b-bit sketch), so 10 million messages fit in a few gigabytes; texts are not kept but read again
+from the source for the few messages shown or screened. The map step (sketches and contact keys) runs
+in worker processes, one Arrow batch at a time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lurewatch.campaigns import persona_keys as pk
+from lurewatch.campaigns.backend import CampaignBackend, Progress, StreamSource
+from lurewatch.campaigns.signatures import SketchParams, sketch_batch
+
+#: b-bit rows kept per message for verifying candidate pairs (of the sketch's num_perm)
+VERIFY_ROWS = 64
+_PROFILE = ("sender_name", "sender_headline", "sender_company", "sender_location", "sender_photo_hash", "sender_created_at", "sender_connections")  # fmt: skip
+
+
+def is_sensitive_sector(sector: str | None) -> bool:
+    """Whether a recipient sector is one state approaches target (the catalogue's P1 list, by word stem)."""
+    if not sector:
+        return False
+    words = sector.casefold().replace("-", " ").replace("/", " ").split()
+    text = " ".join(words)
+    if any(phrase in text for phrase in _SENSITIVE_PHRASES):
+        return True
+    return any(w.startswith(stem) for w in words for stem in _SENSITIVE_STEMS)
+
+
+# the stems of indicator P1's recipient_sectors (src/lurewatch/data/indicators.toml), plus the long forms
+_SENSITIVE_STEMS = ("government", "policy", "academ", "defen", "aerospace", "space", "financ", "econom", "quantum", "biotech", "materials", "semiconductor", "cyber", "energy", "nuclear", "telecom", "robot", "ai")  # fmt: skip
+_SENSITIVE_PHRASES = ("artificial intelligence", "machine learning", "synthetic biology", "life sciences", "national security")  # fmt: skip
+
+
+class _Interner:
+    """Strings to dense integer ids, batch by batch (Python touches each distinct value once per batch)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def encode(self, col: pa.Array) -> np.ndarray:
+        enc = pc.dictionary_encode(col.fill_null(""))
+        dictionary = enc.dictionary.to_pylist()
+        ids = self.ids
+        values = self.values
+        mapping = np.empty(len(dictionary), dtype=np.int32)
+        for i, value in enumerate(dictionary):
+            got = ids.get(value)
+            if got is None:
+                got = ids[value] = len(values)
+                values.append(value)
+            mapping[i] = got
+        return mapping[enc.indices.to_numpy(zero_copy_only=False)]
+
+
+def _map_batch(
+    args: tuple[pa.Array, pa.Array, SketchParams],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pa.Table]:
+    texts, names, params = args
+    sk = sketch_batch(texts, names, params)
+    contacts = pk.contact_keys_batch(texts)
+    return sk.exact, sk.bands, np.ascontiguousarray(sk.bbit[:, :VERIFY_ROWS]), sk.empty, contacts
+
+
+@dataclass
+class _Chunks:
+    parts: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def add(self, **arrays: np.ndarray) -> None:
+        for k, v in arrays.items():
+            self.parts.setdefault(k, []).append(v)
+
+    def take(self, name: str, dtype: type | np.dtype, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
+        parts = self.parts.pop(name, [])
+        if not parts:
+            return np.zeros((0, *shape_tail), dtype=dtype)
+        out = np.concatenate(parts)
+        parts.clear()
+        return out
+
+
+class LocalBackend(CampaignBackend):
+    """Runs every step in this process (and its map workers). ``workers`` 0 maps in-process."""
+
+    name = "local"
+
+    def __init__(self, params: SketchParams | None = None, workers: int = 0) -> None:
+        self.params = params or SketchParams()
+        self.workers = max(0, workers)
+        self.source: StreamSource | None = None
+        self.accounts = _Interner()
+        self.recipients = _Interner()
+        self.sectors = _Interner()
+        self.orgs = _Interner()
+        self.profiles: dict[int, tuple[object, ...]] = {}
+        self.n = 0
+        self._common: dict[str, int] = {}
+        self.cluster = np.zeros(0, np.int64)
+        self.group = np.zeros(0, np.int64)
+
+    # -- 1. map ---------------------------------------------------------------------------------------
+    def ingest(self, source: StreamSource, progress: Progress | None = None) -> int:
+        self.source = source
+        total = source.size_hint()
+        chunks = _Chunks()
+        contacts: list[pa.Table] = []
+        message_ids: list[pa.Array] = []
+
+        def jobs() -> Iterator[tuple[pa.Array, pa.Array, SketchParams]]:
+            for batch in pending:
+                yield batch.column("text"), batch.column("sender_name"), self.params
+
+        pending: list[pa.RecordBatch] = []
+        done = 0
+        with _pool(self.workers) as pool:
+            for batch_group in _groups(source.batches(), max(1, 2 * max(self.workers, 1))):
+                pending = batch_group
+                mapped = pool.imap(_map_batch, jobs()) if pool is not None else map(_map_batch, jobs())
+                for batch, (exact, bands, bbit, empty, ck) in zip(pending, mapped, strict=True):
+                    offset = self.n
+                    rows = batch.num_rows
+                    sender = self.accounts.encode(batch.column("sender_id"))
+                    self._keep_profiles(batch, sender)
+                    sent = batch.column("sent_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
+                    sent = (
+                        np.where(np.isnan(sent), np.iinfo(np.int64).min, sent).astype(np.int64)
+                        if sent.dtype.kind == "f"
+                        else sent.astype(np.int64)
+                    )
+                    chunks.add(
+                        sender=sender,
+                        recipient=self.recipients.encode(batch.column("recipient_id")),
+                        sent=sent,
+                        sector=self.sectors.encode(batch.column("recipient_sector")),
+                        org=self.orgs.encode(batch.column("recipient_org")),
+                        exact=exact,
+                        bands=bands,
+                        bbit=bbit,
+                        empty=empty,
+                    )
+                    message_ids.append(batch.column("message_id"))
+                    if ck.num_rows:
+                        contacts.append(ck.set_column(0, "row", pc.add(ck.column("row"), offset)))
+                    self.n += rows
+                    done += rows
+                    if progress:
+                        progress("sketching", done, total)
+        b = self.params.bands[0]
+        self.sender = chunks.take("sender", np.int32)
+        self.recipient = chunks.take("recipient", np.int32)
+        self.sent = chunks.take("sent", np.int64)
+        self.sector = chunks.take("sector", np.int32)
+        self.org = chunks.take("org", np.int32)
+        self.exact = chunks.take("exact", np.uint64)
+        self.bands = chunks.take("bands", np.uint64, (b,))
+        self.bbit = chunks.take("bbit", np.uint8, (VERIFY_ROWS,))
+        self.empty = chunks.take("empty", bool)
+        self.message_ids = (
+            pa.chunked_array(message_ids, pa.string()) if message_ids else pa.chunked_array([], pa.string())
+        )
+        self.contacts = (
+            pa.concat_tables(contacts)
+            if contacts
+            else pa.table(
+                {
+                    "row": pa.array([], pa.int64()),
+                    "kind": pa.array([], pa.string()),
+                    "value": pa.array([], pa.string()),
+                }
+            )
+        )
+        sectors = self.sectors.values
+        self.sector_sensitive = np.array([is_sensitive_sector(s) for s in sectors], dtype=bool)
+        self.sector_known = np.array([bool(s) for s in sectors], dtype=bool)
+        self.cluster = np.arange(self.n, dtype=np.int64)
+        self.group = np.arange(len(self.accounts.values), dtype=np.int64)
+        return self.n
+
+    def _keep_profiles(self, batch: pa.RecordBatch, sender: np.ndarray) -> None:
+        new = [
+            i
+            for i, a in zip(*np.unique(sender, return_index=True)[::-1], strict=True)
+            if int(a) not in self.profiles
+        ]
+        if not new:
+            return
+        idx = pa.array(np.asarray(new, dtype=np.int64))
+        cols = [batch.column(c).take(idx).to_pylist() for c in _PROFILE]
+        for row, pos in enumerate(new):
+            self.profiles[int(sender[pos])] = tuple(col[row] for col in cols)
+
+    # -- 2. text clusters ------------------------------------------------------------------------------
+    def text_clusters(self, threshold: float) -> int:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.n
+        if n == 0:
+            return 0
+        valid = ~self.empty
+        # exact duplicates first: one representative per normalised text
+        order = np.flatnonzero(valid)
+        _uniq, first, inverse = np.unique(self.exact[order], return_index=True, return_inverse=True)
+        reps = order[first]
+        label = np.arange(n, dtype=np.int64)
+        label[order] = reps[inverse]
+        # then near duplicates among the representatives, band by band: consecutive members of a bucket
+        # (sorted by key) are verified on the b-bit sketch and joined; a pair already in one component
+        # is skipped, so later bands cost little
+        cutoff = max(0.0, threshold - 0.1)
+        rep_label = np.arange(reps.size, dtype=np.int64)
+        for j in range(self.bands.shape[1]):
+            keys = self.bands[reps, j]
+            srt = np.argsort(keys, kind="stable")
+            same = keys[srt[1:]] == keys[srt[:-1]]
+            left, right = srt[:-1][same], srt[1:][same]
+            if left.size == 0:
+                continue
+            differ = rep_label[left] != rep_label[right]
+            left, right = left[differ], right[differ]
+            if left.size == 0:
+                continue
+            ok = _verify(self.bbit, reps[left], reps[right], cutoff)
+            left, right = rep_label[left[ok]], rep_label[right[ok]]
+            if left.size == 0:
+                continue
+            m = reps.size
+            graph = coo_matrix((np.ones(left.size, np.int8), (left, right)), shape=(m, m))
+            _, comp = connected_components(graph, directed=False)
+            # relabel: each component takes the smallest representative index in it
+            smallest = np.full(comp.max() + 1, m, dtype=np.int64)
+            np.minimum.at(smallest, comp, np.arange(m))
+            rep_label = smallest[comp[rep_label]]
+        label[order] = reps[rep_label[inverse]]
+        self.cluster = label
+        counts = np.bincount(label, minlength=n)
+        return int((counts >= 2).sum())
+
+    # -- 3. evidence keys -------------------------------------------------------------------------------
+    def _key_rows(self) -> pa.Table:
+        """(account, kind, value, messages) rows of every evidence value, before the rarity filter."""
+        tables: list[pa.Table] = []
+        if self.contacts.num_rows:
+            rows = self.contacts.column("row").to_numpy()
+            tables.append(
+                pa.table(
+                    {
+                        "account": pa.array(self.sender[rows].astype(np.int64)),
+                        "kind": self.contacts.column("kind"),
+                        "value": self.contacts.column("value"),
+                        "messages": pa.array(np.ones(rows.size, np.int64)),
+                    }
+                )
+            )
+        acc, kind, value = [], [], []
+        # wording an account's name is seen with: only wordings used by few accounts (not stock phrases)
+        cluster_accounts = self._cluster_account_counts()
+        per_account_clusters: dict[int, set[int]] = {}
+        if cluster_accounts:
+            sel = np.isin(self.cluster, np.fromiter(cluster_accounts, dtype=np.int64))
+            for a, c in set(zip(self.sender[sel].tolist(), self.cluster[sel].tolist(), strict=True)):
+                per_account_clusters.setdefault(a, set()).add(c)
+        for a, prof in self.profiles.items():
+            name, _headline, company, _loc, photo, _created, _conn = prof
+            account_id = self.accounts.values[a]
+            photo_value = pk.parse_photo_hash(photo) if photo else None
+            if photo_value is not None and photo_value not in pk.COMMON_PHOTO_HASHES:
+                acc.append(a), kind.append("photo_hash"), value.append(f"{photo_value:016x}")
+            names = pk.name_keys(name) | pk.name_keys(_slug_name(account_id))
+            company_value = pk.company_key(company) if company else ""
+            for nk in names:
+                if company_value:
+                    acc.append(a), kind.append("name_company"), value.append(f"{nk} | {company_value}")
+                for c in per_account_clusters.get(a, ()):
+                    acc.append(a), kind.append("name_text"), value.append(f"{nk} | text:{c}")
+        if acc:
+            tables.append(
+                pa.table(
+                    {
+                        "account": pa.array(acc, pa.int64()),
+                        "kind": pa.array(kind, pa.string()),
+                        "value": pa.array(value, pa.string()),
+                        "messages": pa.array(np.zeros(len(acc), np.int64)),
+                    }
+                )
+            )
+        if not tables:
+            return pa.table({"account": pa.array([], pa.int64()), "kind": pa.array([], pa.string()), "value": pa.array([], pa.string()), "messages": pa.array([], pa.int64())})  # fmt: skip
+        return pa.concat_tables(tables)
+
+    def _cluster_account_counts(self, max_accounts: int = 50) -> dict[int, int]:
+        """Wordings (clusters of two or more messages) sent by 2..max_accounts accounts."""
+        multi = np.bincount(self.cluster, minlength=self.n) >= 2
+        sel = multi[self.cluster]
+        if not sel.any():
+            return {}
+        pairs = np.unique(np.stack([self.cluster[sel], self.sender[sel].astype(np.int64)], axis=1), axis=0)
+        clusters, counts = np.unique(pairs[:, 0], return_counts=True)
+        keep = (counts >= 2) & (counts <= max_accounts)
+        return dict(zip(clusters[keep].tolist(), counts[keep].tolist(), strict=True))
+
+    def account_keys(self, max_accounts: int) -> pa.Table:
+        import duckdb
+
+        rows = self._key_rows()
+        con = duckdb.connect()
+        try:
+            con.register("k", rows)
+            grouped = con.sql(
+                """
+                SELECT kind, value, list(DISTINCT account ORDER BY account) AS accounts, sum(messages)::BIGINT AS messages,
+                       count(DISTINCT account) AS n
+                FROM k GROUP BY kind, value HAVING count(DISTINCT account) >= 2
+                """
+            ).arrow()
+        finally:
+            con.close()
+        if hasattr(grouped, "read_all"):
+            grouped = grouped.read_all()
+        n = grouped.column("n").to_numpy()
+        common = grouped.filter(pc.greater(grouped.column("n"), max_accounts))
+        self._common = {}
+        for kind_value in common.column("kind").to_pylist():
+            self._common[kind_value] = self._common.get(kind_value, 0) + 1
+        kept = grouped.filter(pa.array(n <= max_accounts))
+        names = self.accounts.values
+        accounts = [[names[a] for a in lst] for lst in kept.column("accounts").to_pylist()]
+        return pa.table(
+            {
+                "kind": kept.column("kind"),
+                "value": kept.column("value"),
+                "accounts": pa.array(accounts, pa.list_(pa.string())),
+                "messages": kept.column("messages"),
+            }
+        )
+
+    @property
+    def common_keys(self) -> dict[str, int]:
+        return dict(self._common)
+
+    def photo_pairs(self, max_distance: int) -> pa.Table:
+        ids, hashes = [], []
+        for a, prof in self.profiles.items():
+            value = pk.parse_photo_hash(prof[4]) if prof[4] else None
+            if value is not None and value not in pk.COMMON_PHOTO_HASHES:
+                ids.append(a)
+                hashes.append(value)
+        empty = pa.table({"account_a": pa.array([], pa.string()), "account_b": pa.array([], pa.string()), "distance": pa.array([], pa.int64())})  # fmt: skip
+        if max_distance < 1 or len(hashes) < 2:
+            return empty
+        pairs = pk.photo_hash_pairs(np.array(hashes, dtype=np.uint64), max_distance=max_distance)
+        pairs = pairs[pairs[:, 2] >= 1]
+        if pairs.size == 0:
+            return empty
+        names = self.accounts.values
+        ids_arr = np.array(ids)
+        return pa.table(
+            {
+                "account_a": pa.array([names[i] for i in ids_arr[pairs[:, 0]]], pa.string()),
+                "account_b": pa.array([names[i] for i in ids_arr[pairs[:, 1]]], pa.string()),
+                "distance": pa.array(pairs[:, 2].astype(np.int64)),
+            }
+        )
+
+    # -- 4. groups -------------------------------------------------------------------------------------
+    def assign_groups(self, links: pa.Table) -> int:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        m = len(self.accounts.values)
+        if links.num_rows:
+            ids = self.accounts.ids
+            a = np.fromiter((ids[x] for x in links.column("account_a").to_pylist()), np.int64, links.num_rows)
+            b = np.fromiter((ids[x] for x in links.column("account_b").to_pylist()), np.int64, links.num_rows)
+        else:
+            a = b = np.zeros(0, np.int64)
+        graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(m, m))
+        count, comp = connected_components(graph, directed=False)
+        self.group = comp.astype(np.int64)
+        return int(count)
+
+    # -- 5. summaries ----------------------------------------------------------------------------------
+    def _message_table(self, rows: np.ndarray | None = None) -> pa.Table:
+        sel = slice(None) if rows is None else rows
+        sector = self.sector[sel]
+        return pa.table(
+            {
+                "row": pa.array(np.arange(self.n, dtype=np.int64)[sel]),
+                "grp": pa.array(self.group[self.sender[sel]]),
+                "account": pa.array(self.sender[sel]),
+                "recipient": pa.array(self.recipient[sel]),
+                # unknown times keep the int64 minimum as a sentinel; the SQL leaves them out
+                "sent": pa.array(self.sent[sel]),
+                "sensitive": pa.array(self.sector_sensitive[sector]),
+                "known": pa.array(self.sector_known[sector]),
+                "cluster": pa.array(self.cluster[sel]),
+            }
+        )
+
+    def group_summaries(self, min_recipients: int, burst_window_s: int, max_accounts: int = 50) -> pa.Table:
+        import duckdb
+
+        # only groups that can qualify: several accounts, or one account whose wording repeats
+        acc_per_group = np.bincount(self.group, minlength=int(self.group.max(initial=0)) + 1)
+        msg_group = self.group[self.sender]
+        multi_cluster = (np.bincount(self.cluster, minlength=self.n) >= 2)[self.cluster]
+        interesting = (acc_per_group[msg_group] >= 2) | multi_cluster
+        rows = np.flatnonzero(interesting)
+        table = self._message_table(rows)
+        # a wording sent by many accounts is a stock phrase: its reach says nothing about one operator
+        pairs = np.unique(np.stack([self.cluster[rows], self.sender[rows].astype(np.int64)], axis=1), axis=0)
+        cl, per_cluster = np.unique(pairs[:, 0], return_counts=True)
+        stock = cl[per_cluster > max_accounts]
+        table = table.append_column("rare", pa.array(~np.isin(self.cluster[rows], stock)))
+        null_time = np.iinfo(np.int64).min
+        con = duckdb.connect()
+        try:
+            con.register("m", table)
+            out = con.sql(
+                f"""
+                WITH g AS (
+                  SELECT grp, count(*) AS messages, count(DISTINCT account) AS accounts,
+                         count(DISTINCT recipient) AS recipients,
+                         count(DISTINCT recipient) FILTER (WHERE sensitive) AS sensitive_recipients,
+                         count(DISTINCT recipient) FILTER (WHERE known) AS known_sector_recipients,
+                         min(sent) FILTER (WHERE sent <> {null_time}) AS first_seen,
+                         max(sent) FILTER (WHERE sent <> {null_time}) AS last_seen
+                  FROM m GROUP BY grp HAVING count(DISTINCT recipient) >= {int(min_recipients)}
+                ), reach AS (
+                  SELECT grp, cluster, count(*) AS n, count(DISTINCT recipient) AS r FROM m
+                  WHERE rare AND grp IN (SELECT grp FROM g) GROUP BY grp, cluster
+                ), burst AS (
+                  SELECT grp, max(n) AS max_burst FROM (
+                    SELECT grp, sent // {int(burst_window_s)} AS w, count(*) AS n FROM m
+                    WHERE sent <> {null_time} AND grp IN (SELECT grp FROM g) GROUP BY grp, w) GROUP BY grp
+                )
+                SELECT g.grp AS "group", accounts, messages, recipients, sensitive_recipients, known_sector_recipients,
+                       (SELECT max(r) FROM reach WHERE reach.grp = g.grp) AS top_reach,
+                       (SELECT count(*) FROM reach WHERE reach.grp = g.grp AND n >= 2) AS templates,
+                       first_seen, last_seen, coalesce(burst.max_burst, 0) AS max_burst
+                FROM g LEFT JOIN burst USING (grp) ORDER BY g.grp
+                """
+            ).arrow()
+        finally:
+            con.close()
+        return out.read_all() if hasattr(out, "read_all") else out
+
+    # -- 6. members ------------------------------------------------------------------------------------
+    def group_messages(
+        self, groups: Sequence[int], *, sample: int | None = None, with_text: bool = False
+    ) -> pa.Table:
+        wanted = np.zeros(int(self.group.max(initial=0)) + 1, dtype=bool)
+        wanted[np.asarray(list(groups), dtype=np.int64)] = True
+        rows = np.flatnonzero(wanted[self.group[self.sender]])
+        rank = None
+        if sample is not None and rows.size:
+            rows, rank = self._sample(rows, sample)
+        out = {
+            "group": pa.array(self.group[self.sender[rows]]),
+            "cluster": pa.array(self.cluster[rows]),
+            "row": pa.array(rows.astype(np.int64)),
+            "message_id": self.message_ids.take(pa.array(rows.astype(np.int64))),
+            "sent_at": pa.array(
+                np.where(
+                    self.sent[rows] == np.iinfo(np.int64).min,
+                    np.datetime64("NaT"),
+                    self.sent[rows].astype("datetime64[s]"),
+                )
+            ).cast(pa.timestamp("s", tz="UTC")),
+            "sender_id": pa.array([self.accounts.values[i] for i in self.sender[rows]], pa.string()),
+            "recipient_id": pa.array([self.recipients.values[i] for i in self.recipient[rows]], pa.string()),
+            "recipient_org": pa.array([self.orgs.values[i] or None for i in self.org[rows]], pa.string()),
+            "recipient_sector": pa.array(
+                [self.sectors.values[i] or None for i in self.sector[rows]], pa.string()
+            ),
+        }
+        if rank is not None:
+            out["rank"] = pa.array(rank)
+        table = pa.table(out)
+        if with_text:
+            table = self._attach_text(table)
+        return table
+
+    def _sample(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to ``k`` rows per group: the earliest message of each wording, most repeated wording first
+        (rank 0), in that order."""
+        grp = self.group[self.sender[rows]]
+        clu = self.cluster[rows]
+        sent = self.sent[rows]
+        # earliest message per (group, cluster)
+        order = np.lexsort((rows, sent, clu, grp))
+        g_o, c_o = grp[order], clu[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = (g_o[1:] != g_o[:-1]) | (c_o[1:] != c_o[:-1])
+        heads = order[first]
+        sizes = np.bincount(self.cluster, minlength=self.n)[clu[heads]]
+        # per group, by wording size descending (then time)
+        order2 = np.lexsort((sent[heads], -sizes, grp[heads]))
+        heads = heads[order2]
+        g_h = grp[heads]
+        start = np.ones(heads.size, dtype=bool)
+        start[1:] = g_h[1:] != g_h[:-1]
+        rank = np.arange(heads.size) - np.maximum.accumulate(np.where(start, np.arange(heads.size), 0))
+        keep = rank < k
+        return rows[heads[keep]], rank[keep].astype(np.int64)
+
+    def _attach_text(self, table: pa.Table) -> pa.Table:
+        """Read the texts and profile fields of ``table``'s rows from the source (texts are not kept)."""
+        assert self.source is not None
+        rows = table.column("row").to_numpy()
+        wanted = np.sort(np.unique(rows))
+        names = ["text", "subject", "channel", "sender_name", "sender_headline", "sender_company", "sender_location", "sender_photo_hash", "sender_created_at", "sender_connections"]  # fmt: skip
+        found: list[pa.Table] = []
+        offset = 0
+        pos = 0
+        for batch in self.source.batches():
+            end = offset + batch.num_rows
+            hi = np.searchsorted(wanted, end, "left")
+            if hi > pos:
+                local = wanted[pos:hi] - offset
+                part = pa.Table.from_batches([batch]).select(names).take(pa.array(local))
+                found.append(part.append_column("row", pa.array(wanted[pos:hi])))
+                pos = hi
+            offset = end
+            if pos >= wanted.size:
+                break
+        if not found:
+            raise RuntimeError("the stream changed between reads: rows are missing")
+        texts = pa.concat_tables(found)
+        index = {r: i for i, r in enumerate(texts.column("row").to_pylist())}
+        take = pa.array([index[r] for r in rows.tolist()], pa.int64())
+        for name in names:
+            table = table.append_column(name, texts.column(name).take(take))
+        return table
+
+    def account_profiles(self, accounts: Iterable[str]) -> pa.Table:
+        ids = self.accounts.ids
+        wanted = [a for a in accounts if a in ids]
+        rows = [self.profiles.get(ids[a], (None,) * len(_PROFILE)) for a in wanted]
+        cols = {"sender_id": pa.array(wanted, pa.string())}
+        for i, name in enumerate(_PROFILE):
+            cols[name] = pa.array(
+                [r[i] for r in rows], pa.int64() if name == "sender_connections" else pa.string()
+            )
+        return pa.table(cols)
+
+    def close(self) -> None:
+        self.bands = self.bbit = np.zeros(0)
+
+
+def _verify(bbit: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float) -> np.ndarray:
+    """b-bit Jaccard estimate of each pair at least ``cutoff`` (in chunks: bounded temporaries)."""
+    out = np.empty(left.size, dtype=bool)
+    rows = bbit.shape[1]
+    need = cutoff * (1 - 1 / 256) + 1 / 256
+    step = 1 << 18
+    for lo in range(0, left.size, step):
+        hi = min(left.size, lo + step)
+        eq = np.count_nonzero(bbit[left[lo:hi]] == bbit[right[lo:hi]], axis=1)
+        out[lo:hi] = eq >= need * rows
+    return out
+
+
+def _slug_name(account_id: str) -> str:
+    """The name part of a profile slug (``wang-jianguo-8ad655`` -> ``wang jianguo``), else ""."""
+    if "@" in account_id or ":" in account_id or len(account_id) > 100:
+        return ""
+    parts = [p for p in account_id.replace("_", "-").split("-") if p]
+    while parts and any(ch.isdigit() for ch in parts[-1]):
+        parts.pop()
+    return " ".join(parts) if len(parts) >= 1 and sum(len(p) for p in parts) >= 3 else ""
+
+
+def _groups(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
+    group: list[pa.RecordBatch] = []
+    for batch in batches:
+        group.append(batch)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+class _pool:
+    """A process pool for the map step, or None in-process (fork on Linux: workers share the code)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.workers <= 0:
+            return None
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        self.pool = multiprocessing.get_context(method).Pool(self.workers)
+        return self.pool
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            if exc[0] is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+
+
+def default_workers() -> int:
+    return min(8, os.cpu_count() or 1)
+
+
+__all__ = ["VERIFY_ROWS", "LocalBackend", "default_workers", "is_sensitive_sector"]
