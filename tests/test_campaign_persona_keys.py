@@ -1,0 +1,334 @@
+"""Persona keys for campaign detection: contact keys."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lurewatch.campaigns import persona_keys as pk
+from lurewatch.campaigns.persona_keys import (
+    MAX_CHARS,
+    SHARED_HOSTS,
+    ContactKey,
+    contact_keys,
+    contact_keys_batch,
+)
+
+
+def kv(text: str) -> list[tuple[str, str]]:
+    return [(k.kind, k.value) for k in contact_keys(text)]
+
+
+# --------------------------------------------------------------------------------------------------
+# contact keys: each kind, several languages
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # WeChat
+        ("Please add me on WeChat: CathyWon67 to discuss.", [("wechat", "cathywon67")]),
+        ("my wechat ID cathywon67", [("wechat", "cathywon67")]),
+        ("WeChat ID is cathy_won", [("wechat", "cathy_won")]),
+        ("We Chat (ID: cathywon67)", [("wechat", "cathywon67")]),
+        ("Gerne auf WeChat weiter: cathywon67", [("wechat", "cathywon67")]),
+        ("meine WeChat-ID lautet cathywon", [("wechat", "cathywon")]),
+        ("mon identifiant WeChat : cathywon67", [("wechat", "cathywon67")]),
+        ("微信: cathywon67", [("wechat", "cathywon67")]),
+        ("加我微信cathy67详谈", [("wechat", "cathy67")]),
+        ("微信号：ｃａｔｈｙ６７ 谢谢", [("wechat", "cathy67")]),
+        ("weixin: cathywon67", [("wechat", "cathywon67")]),
+        # WhatsApp: a number only, also given as a phone key
+        ("WhatsApp +852 51234567", [("whatsapp", "+85251234567"), ("phone", "+85251234567")]),
+        ("per WhatsApp unter +49 151 2345 6789", [("whatsapp", "+4915123456789"), ("phone", "+4915123456789")]),
+        ("écrivez-moi sur WhatsApp au +33 6 12 34 56 78", [("whatsapp", "+33612345678"), ("phone", "+33612345678")]),
+        ("Whats App: 0049 151 23456789", [("whatsapp", "+4915123456789"), ("phone", "+4915123456789")]),
+        ("WhatsApp me 51234567", [("whatsapp", "51234567"), ("phone", "51234567")]),
+        ("wa.me/85251234567", [("whatsapp", "+85251234567"), ("phone", "+85251234567")]),
+        ("https://api.whatsapp.com/send?phone=85251234567&text=hi", [("whatsapp", "+85251234567"), ("phone", "+85251234567")]),
+        # Telegram
+        ("Contact my assistant on Telegram @x_consult today", [("telegram", "x_consult")]),
+        ("auf Telegram unter @X_Consult", [("telegram", "x_consult")]),
+        ("sur Telegram : x_consult", [("telegram", "x_consult")]),
+        ("https://t.me/x_consult", [("telegram", "x_consult")]),
+        ("Telegram: t.me/X_Consult.", [("telegram", "x_consult")]),
+        ("Telegram +44 7700 900123", [("telegram", "+447700900123"), ("phone", "+447700900123")]),
+        # Signal
+        ("Signal: +44 7700 900123", [("signal", "+447700900123"), ("phone", "+447700900123")]),
+        ("Signal-Nummer: +49 151 2345 6789", [("signal", "+4915123456789"), ("phone", "+4915123456789")]),
+        ("mon numéro Signal : +33 6 12 34 56 78", [("signal", "+33612345678"), ("phone", "+33612345678")]),
+        ("Signal username: cathy.07", [("signal", "cathy.07")]),
+        ("https://signal.me/#p/+447700900123", [("signal", "+447700900123"), ("phone", "+447700900123")]),
+        # bare handles and e-mail
+        ("ping me @JDoe_99 anytime", [("handle", "jdoe_99")]),
+        ("Write to Cathy.Won+jobs@Evil-Consult.CO.UK.", [("email", "cathy.won+jobs@evil-consult.co.uk"), ("domain", "evil-consult.co.uk")]),
+        ("Kontakt: hayeslin78@gmail.com", [("email", "hayeslin78@gmail.com")]),
+        ("联系cathy67@qq.com谢谢", [("email", "cathy67@qq.com")]),
+        # phones without a platform
+        ("call me on 07700 900123", [("phone", "07700900123")]),
+        ("Tel.: 0049 (0) 151 23456789", [("phone", "+4915123456789")]),
+        ("+44 (0) 20 7946 0958", [("phone", "+442079460958")]),
+        ("Rufen Sie mich an: 030 1234567", [("phone", "0301234567")]),
+        ("appelez-moi au 06 12 34 56 78", [("phone", "0612345678")]),
+        ("(+852) 5123-4567", [("phone", "+85251234567")]),
+        # URLs and registered domains
+        ("Apply at https://apply.evil-consult.co.uk/jobs/42?ref=abc#top", [("url", "apply.evil-consult.co.uk/jobs/42"), ("domain", "evil-consult.co.uk")]),
+        ("Details: www.Talent-Portal-HR.com/Brief.", [("url", "talent-portal-hr.com/Brief"), ("domain", "talent-portal-hr.com")]),
+        ("visit expertbridge-consult.com/register today", [("url", "expertbridge-consult.com/register"), ("domain", "expertbridge-consult.com")]),
+        ("see (https://secure-docsview.io/view)", [("url", "secure-docsview.io/view"), ("domain", "secure-docsview.io")]),
+        ("HTTP://EVIL.EXAMPLE.ORG", [("url", "evil.example.org"), ("domain", "example.org")]),
+        ("https://lab.github.io/paper", [("url", "lab.github.io/paper"), ("domain", "lab.github.io")]),
+    ],
+)  # fmt: skip
+def test_contact_kinds(text: str, expected: list[tuple[str, str]]) -> None:
+    assert kv(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We offer USD 12345678 for the report.",
+        "Budget: 1.000.000 EUR, or 2 500 000 €, or 12345678 USD",
+        "Between 2019-2023 I worked there; on 2026-01-05 and 05.01.2026 we met.",
+        "Room B35, 42 minutes, 1800 USD, 2026, 1234567",
+        "order 123456789 shipped",  # a national number without a leading 0 or a phone word
+        "radar signal processing and signal-to-noise ratio",
+        "WeChat tomorrow? Let's use WeChat please",
+        "Telegram group for the conference",
+        "I'll WhatsApp you later",
+        "see main.py, file.txt, e.g. the notes, Dr.Smith",
+        "email me at name@ (not an address)",
+        "growth of 12345678%",
+    ],
+)
+def test_no_false_contacts(text: str) -> None:
+    assert kv(text) == []
+
+
+def test_spans_point_at_the_evidence() -> None:
+    text = "Hi! WeChat: cathywon67, or cathy@evil-consult.com, or https://evil-consult.com/apply?x=1."
+    keys = contact_keys(text)
+    assert [text[k.span[0] : k.span[1]] for k in keys] == [
+        "WeChat: cathywon67",
+        "cathy@evil-consult.com",
+        "evil-consult.com",
+        "https://evil-consult.com/apply?x=1",
+    ]
+    assert keys[0] == ContactKey("wechat", "cathywon67", (4, 22))
+    # the domain is given once: first where it appears
+    assert [k.kind for k in keys] == ["wechat", "email", "domain", "url"]
+
+
+def test_fullwidth_forms_keep_spans() -> None:
+    text = "邮箱：ｃａｔｈｙ＠ｅｖｉｌ．ｃｏｍ"
+    (email, domain) = contact_keys(text)
+    assert email.value == "cathy@evil.com" and domain.value == "evil.com"
+    assert text[email.span[0] : email.span[1]] == "ｃａｔｈｙ＠ｅｖｉｌ．ｃｏｍ"
+
+
+def test_each_key_once_and_in_order() -> None:
+    text = "WeChat: abc123x. WeChat: abc123x. Mail abc@x-corp.com, abc@x-corp.com"
+    assert kv(text) == [("wechat", "abc123x"), ("email", "abc@x-corp.com"), ("domain", "x-corp.com")]
+
+
+# --------------------------------------------------------------------------------------------------
+# shared hosts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://docs.google.com/document/d/1AbCdEf/edit?usp=sharing", [("url", "docs.google.com/document/d/1AbCdEf")]),
+        ("https://drive.google.com/file/d/1XyZ/view", [("url", "drive.google.com/file/d/1XyZ")]),
+        ("https://calendly.com/jane-doe/intro?c=1", [("url", "calendly.com/jane-doe/intro")]),
+        ("https://github.com/evil-org/payload/blob/main/x.py", [("url", "github.com/evil-org/payload")]),
+        ("https://www.linkedin.com/in/jane-doe-1a2b3c/", [("url", "linkedin.com/in/jane-doe-1a2b3c")]),
+        ("https://teams.microsoft.com/l/meetup-join/19abc/0", [("url", "teams.microsoft.com/l/meetup-join/19abc")]),
+        ("https://zoom.us/j/123456789", [("url", "zoom.us/j/123456789")]),
+        ("https://bit.ly/3xYz", [("url", "bit.ly/3xYz")]),
+        ("https://contoso.sharepoint.com/:w:/g/personal/abc", [("url", "contoso.sharepoint.com/:w:/g/personal/abc")]),
+        ("https://www.dropbox.com/s/abc123/offer.docm?dl=1", [("url", "dropbox.com/s/abc123/offer.docm")]),
+        # no identifying segment: nothing to link on
+        ("https://zoom.us/", []),
+        ("https://docs.google.com/document/d/", []),
+        # webmail: the address, never the domain
+        ("cathy@gmail.com, cathy@Outlook.com, cathy@qq.com, cathy@163.com", [("email", "cathy@gmail.com"), ("email", "cathy@outlook.com"), ("email", "cathy@qq.com"), ("email", "cathy@163.com")]),
+        ("cathy@mail.protonmail.com", [("email", "cathy@mail.protonmail.com")]),
+    ],
+)  # fmt: skip
+def test_shared_hosts(text: str, expected: list[tuple[str, str]]) -> None:
+    assert kv(text) == expected
+
+
+def test_shared_hosts_are_a_documented_set() -> None:
+    for host in ("docs.google.com", "drive.google.com", "github.com", "calendly.com", "linkedin.com", "zoom.us",
+                 "teams.microsoft.com", "dropbox.com", "sharepoint.com", "bit.ly", "gmail.com", "outlook.com",
+                 "qq.com", "163.com"):  # fmt: skip
+        assert host in SHARED_HOSTS
+    assert not {k for k, _ in kv(" ".join(f"https://{h}/a/b" for h in SHARED_HOSTS))} & {"domain"}
+
+
+# --------------------------------------------------------------------------------------------------
+# bounded work
+
+
+def test_texts_are_cut() -> None:
+    pad = "x " * MAX_CHARS
+    assert kv("WeChat: early123 " + pad + " WeChat: late1234") == [("wechat", "early123")]
+    assert contact_keys(None) == contact_keys("") == []
+
+
+ADVERSARIAL = {
+    "letters": "a",
+    "ats": "@",
+    "local-at": "a@",
+    "dots": "a.",
+    "host-runs": "a.com",
+    "tld-dots": ".com",
+    "digits": "1",
+    "digit-space": "1 ",
+    "plus": "+1",
+    "schemes": "http://",
+    "www": "www.",
+    "hyphens": "a-",
+    "parens": "(1",
+    "platform": "WeChat: ",
+    "platform-id": "wechat id ",
+    "telegram-at": "Telegram @",
+    "signal": "signal ",
+    "long-labels": "a" * 60 + ".",
+    "hyphen-labels": "a-" * 30 + "a.",
+    "mixed": "x@y.",
+    "fullwidth": "＠",
+    "cjk-cue": "微信",
+    "email-dots": "a.a@",
+}
+
+
+def _best_time(fn, arg, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(arg)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_adversarial_inputs_take_linear_time(name: str) -> None:
+    unit = ADVERSARIAL[name]
+    big = unit * (100_000 // len(unit))
+    small = big[: len(big) // 4]
+    # The extraction itself (no cut) on 100,000 characters, against a plain one-match-per-character
+    # regular-expression scan of the same string: quadratic or exponential work would be orders of
+    # magnitude over the bound, linear work is 5-100 times the scan.
+    plain = re.compile(".", re.DOTALL)
+    t_scan = _best_time(plain.findall, big)
+    t_big = _best_time(pk._extract, big)
+    assert t_big < 1000 * t_scan, (t_big, t_scan)
+    # and four times the text takes about four times as long (quadratic would be sixteen)
+    t_small = _best_time(pk._extract, small)
+    assert t_big < 9 * t_small + 0.01, (t_big, t_small)
+    # the public entry point is bounded by the cut
+    contact_keys(big)
+
+
+def test_adversarial_inputs_are_still_read_correctly() -> None:
+    assert kv("a" * 100_000 + "@x.com") == []  # a local part of more than 64 characters is no address
+    assert kv("a" * 60 + "@evil.com") == [("email", "a" * 60 + "@evil.com"), ("domain", "evil.com")]
+    assert kv("1" * 100_000) == []
+    assert kv("https://x-corp.com/" + "a" * 100_000)[0][1].startswith("x-corp.com/aaa")
+    host = ".".join(["a" * 60] * 3) + ".com"
+    assert kv(host) == [("url", host), ("domain", "a" * 60 + ".com")]
+
+
+# --------------------------------------------------------------------------------------------------
+# batch
+
+
+def _batch_as_lists(table: pa.Table) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {}
+    for row, kind, value in zip(*(table[c].to_pylist() for c in ("row", "kind", "value")), strict=True):
+        out.setdefault(row, []).append((kind, value))
+    return out
+
+
+def _single(texts: list[str | None]) -> dict[int, list[tuple[str, str]]]:
+    out = {i: [(k.kind, k.value) for k in contact_keys(t)] for i, t in enumerate(texts)}
+    return {i: v for i, v in out.items() if v}
+
+
+HANDWRITTEN = [
+    None,
+    "",
+    "no keys here, just words",
+    "WeChat: cathywon67 and https://docs.google.com/document/d/1AbC/edit",
+    "微信号：ｃａｔｈｙ６７",
+    "Ｔｅｌｅｇｒａｍ　＠ｘ＿ｃｏｎｓｕｌｔ",
+    "Écrivez sur WhatsApp au +33 6 12 34 56 78 ou à cathy@evil-consult.fr",
+    "evil-consult.com/apply and WWW.Other-Site.ORG",
+    "t.me/x_consult wa.me/85251234567",
+    "x" * (MAX_CHARS - 5) + " WeChat: late1234",
+    "Tel 030 1234567, 2026-01-05",
+]
+
+
+def test_batch_equals_single_on_handwritten_texts() -> None:
+    table = contact_keys_batch(HANDWRITTEN)
+    assert table.schema == pa.schema([("row", pa.int64()), ("kind", pa.string()), ("value", pa.string())])
+    assert _batch_as_lists(table) == _single(HANDWRITTEN)
+    # every input form
+    for texts in (
+        pa.array(HANDWRITTEN),
+        pa.array(HANDWRITTEN, pa.large_string()),
+        pa.chunked_array([HANDWRITTEN[:4], HANDWRITTEN[4:]]),
+    ):
+        assert contact_keys_batch(texts).equals(table)
+    assert contact_keys_batch([]).num_rows == 0
+    assert contact_keys_batch([None, "nothing"]).num_rows == 0
+
+
+FRAGMENTS = [
+    "WeChat: ", "wechat ID ", "微信", "WhatsApp ", "Telegram @", "Signal: ", "t.me/", "wa.me/", "@", "://",
+    "https://", "www.", ".com", ".co.uk", "/", "?", "#", "+44 ", "0049 ", "(0) ", "7700 900123", "51234567",
+    "12", "2026-01-05", " ", ". ", ", ", "abc", "x_consult", "cathy", "evil-consult", "gmail", "docs.google",
+    "USD ", "%", "é", "王建国", "＠", "：", "１２３", "\n", "_", "-", "evil.com", "Tel ", "WWW.", "x.py",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join), min_size=1, max_size=8))
+def test_batch_equals_single_on_generated_texts(texts: list[str]) -> None:
+    assert _batch_as_lists(contact_keys_batch(texts)) == _single(texts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_valid_keys(text: str) -> None:
+    for key in contact_keys(text):
+        assert key.kind in pk.CONTACT_KINDS and key.value
+        assert 0 <= key.span[0] < key.span[1] <= len(text)
+
+
+def test_batch_on_a_synthetic_stream_finds_the_planted_handles() -> None:
+    from lurewatch.synth.stream import generate, make_plan, truth_records
+
+    plan = make_plan(20_000, seed=3)
+    texts = pa.Table.from_batches(list(generate(plan)))["text"]
+    table = contact_keys_batch(texts)
+    found = set(zip(table["kind"].to_pylist(), table["value"].to_pylist(), strict=True))
+    # each persona writes its first handle into its messages
+    planted = {p["handles"][0] for r in truth_records(plan) if r["type"] == "campaign" for p in r["personas"]}
+    assert planted
+    for handle in planted:
+        assert {(k.kind, k.value) for k in contact_keys(handle)} <= found, handle
+    # background links to shared hosts give no domain keys
+    domains = {v for k, v in found if k == "domain"}
+    assert not domains & {"google.com", "microsoft.com", "zoom.us", "github.com", "calendly.com"}
+    sample = texts.to_pylist()[:3000]
+    assert _batch_as_lists(contact_keys_batch(sample)) == _single(sample)
