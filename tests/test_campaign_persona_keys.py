@@ -1,7 +1,8 @@
-"""Persona keys for campaign detection: contact keys."""
+"""Persona keys for campaign detection: contact keys, name keys, company keys."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -15,8 +16,13 @@ from lurewatch.campaigns.persona_keys import (
     MAX_CHARS,
     SHARED_HOSTS,
     ContactKey,
+    company_key,
+    company_similarity,
     contact_keys,
     contact_keys_batch,
+    name_key,
+    name_keys,
+    name_similarity,
 )
 
 
@@ -332,3 +338,206 @@ def test_batch_on_a_synthetic_stream_finds_the_planted_handles() -> None:
     assert not domains & {"google.com", "microsoft.com", "zoom.us", "github.com", "calendly.com"}
     sample = texts.to_pylist()[:3000]
     assert _batch_as_lists(contact_keys_batch(sample)) == _single(sample)
+
+
+# --------------------------------------------------------------------------------------------------
+# names
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["Jianguo Wang", "Wang Jianguo", "WANG Jian-Guo", "Jian Guo Wang", "Wang, Jianguo", "王建国", "王 建国",
+         "Chien-Kuo Wong", "Chien-kuo Wang", "Wong Chienkuo", "Dr. Wang Jianguo", "Ｗａｎｇ　Ｊｉａｎｇｕｏ",
+         "Wang Jianguo (Cathy)", "Jianguo Wang 王建国"],
+        ["Xiaoming Zhang", "Hsiao-ming Chang", "Zhang Xiaoming", "Cheung Xiaoming", "张晓明"],
+        ["Zhiwei Chen", "Chih-wei Chan", "陈志伟"],
+        ["Yifan Wu", "I-fan Woo", "吴一凡"],
+        ["Lihua Li", "Li-hua Lee", "李丽华"],
+        ["Xin Xu", "Hsin Hsu"],
+        ["Jie Zhou", "Chieh Chou"],
+        ["Wei Zhao", "Wei Chao"],
+        ["Jun Liu", "Jun Lau"],
+        ["Yang Wei", "Yeung Wei"],
+        ["Lü Xiaoming", "Lyu Xiaoming", "Lv Xiaoming", "吕晓明"],
+        ["Zeng Guofan", "曾国藩", "Tsang Kuo-fan"],
+        ["Sarah Mitchell", "Mitchell Sarah", "SARAH  MITCHELL", "Mitchell, Sarah", "Ms. Sarah Mitchell"],
+        ["Jürgen Müller", "Jurgen Muller"],
+        ["Patrick O'Brien", "Patrick OBrien", "O’Brien Patrick"],
+    ],
+)  # fmt: skip
+def test_name_key_variants_collide(variants: list[str]) -> None:
+    keys = {name_key(v) for v in variants}
+    assert len(keys) == 1, {v: name_key(v) for v in variants}
+
+
+def test_name_key_values() -> None:
+    assert name_key("Chien-Kuo Wong") == "guo jian wang"
+    assert name_key("Wang Jianguo (Cathy)") == "guo jian wang"
+    assert name_key("Sarah Mitchell") == "mitchell sarah"
+    assert name_key(None) == name_key("") == name_key("  ") == name_key("Dr.") == ""
+    assert name_key("Иван Петров") == name_key("Петров Иван") == "иван петров"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Wang Jianguo", "Wang Jian"),
+        ("Wang Jianguo", "Wang Jianguo Ming"),
+        ("Li Wei", "Li Wen"),
+        ("Wang Jianguo", "Guo Jianwang"),
+        ("John Smith", "Jane Smith"),
+        ("Sarah Mitchell", "Sarah Mitchell-Brooks"),
+        ("Cathy Wang", "Cathy Li"),
+    ],
+)
+def test_different_names_have_different_keys(a: str, b: str) -> None:
+    assert name_key(a) != name_key(b) or (a, b) == ("Wang Jianguo", "Guo Jianwang")
+    score, reason = name_similarity(a, b)
+    assert score < 0.9, (a, b, score, reason)
+
+
+def test_name_keys_for_blocking() -> None:
+    assert name_keys("Wang Jianguo (Cathy)") == {"guo jian wang", "cathy wang", "j wang", "c wang"}
+    assert "j wang" in name_keys("J. Wang") & name_keys("Jianguo Wang") & name_keys("王建国")
+    # unmarked Wade-Giles aspiration: Chiang is Jiang or Qiang
+    assert "qiang wei" in name_keys("Chiang Wei") and "jiang wei" in name_keys("Chiang Wei")
+    assert name_keys("Qiang Wei") & name_keys("Chiang Wei")
+    assert name_keys("Jun Liu") & name_keys("Chun Lau")
+    # Cantonese Wong is Wang or Huang
+    assert {"cathy wang", "cathy huang"} <= name_keys("Cathy Wong")
+    assert name_keys("S. Mitchell") & name_keys("Sarah Mitchell") == {"s mitchell"}
+    assert name_keys(None) == name_keys("") == set()
+    assert "j wang" not in name_keys("Jianguo Li")
+    assert len(name_keys("Chuan Chu Chun-chung Chen-chiang")) <= 16 + 12
+
+
+def test_name_keys_link_the_personas_of_each_synthetic_campaign() -> None:
+    from lurewatch.synth.stream import make_plan, truth_records
+
+    plan = make_plan(100_000, seed=11, campaigns=15)
+    for record in truth_records(plan):
+        if record["type"] != "campaign" or len(record["personas"]) < 2:
+            continue
+        names = sorted({p["sender_name"] for p in record["personas"]})
+        # connected components under "shares a name key"
+        component = {n: {n} for n in names}
+        for a, b in itertools.combinations(names, 2):
+            if name_keys(a) & name_keys(b) and component[a] is not component[b]:
+                merged = component[a] | component[b]
+                for n in merged:
+                    component[n] = merged
+        groups = {frozenset(c) for c in component.values()}
+        # one group of variants of the name; at most one more of personas that use an English given
+        # name with the surname ("David Zhang"), which only an alias persona links to the name
+        assert len(groups) <= 2, (record["campaign_id"], names)
+        if len(groups) == 2:
+            english = min(groups, key=len)
+            assert all(len(n.split()) == 2 and "." not in n and "(" not in n for n in english), english
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "score", "reason"),
+    [
+        ("Sarah Mitchell", "Sarah  MITCHELL", 1.0, "same name"),
+        ("Jianguo Wang", "Wang Jianguo", 1.0, "same name in another order"),
+        ("Li Wei", "Wei Li", 1.0, "same name in another order"),
+        ("Jianguo Wang", "Jian-Guo Wang", 1.0, "same name"),
+        ("Jianguo Wang", "Jian Guo Wang", 1.0, "same name, split or hyphenated differently"),
+        ("Chien-Kuo Wong", "Jianguo Wang", 0.95, "romanisation variant of the same name"),
+        ("Cathy Wong", "Cathy Wang", 0.95, "romanisation variant of the same name"),
+        ("王建国", "Jianguo Wang", 0.95, "same name in Hanzi and in pinyin"),
+        ("Qiang Wei", "Chiang Wei", 0.9, "romanisation variant of the same name"),
+        ("Wang Jianguo (Cathy)", "Cathy Wong", 0.9, "alias 'cathy' with the same surname"),
+        ("王建国 (Cathy Wang)", "Cathy Wang", 0.9, "alias 'cathy wang' is the other name"),
+        ("J. Wang", "Jianguo Wang", 0.8, "same surname and initial"),
+        ("C.K. Wong", "Chien-kuo Wang", 0.8, "same surname and initial"),
+        ("S. Mitchell", "Sarah Mitchell", 0.8, "same surname and initial"),
+        ("Sarah Mitchell", "Sarah Mitchell-Brooks", 0.85, "one name contains the other (extra: brooks)"),
+        ("Wang Jianguo", "Guo Jianwang", 0.5, "same syllables arranged as a different name"),
+        (
+            "Wang Jianguo",
+            "Wang Jian",
+            0.6,
+            "different syllables in a Chinese name (fuzzy 0.82, capped at 0.60)",
+        ),
+        (None, "Sarah Mitchell", 0.0, "no name"),
+    ],
+)
+def test_name_similarity_reasons(a: str | None, b: str, score: float, reason: str) -> None:
+    assert name_similarity(a, b) == (score, reason)
+    assert name_similarity(b, a)[0] == score
+
+
+def test_name_similarity_fuzzy() -> None:
+    score, reason = name_similarity("Sarah Mitchell", "Sarah Mitchel")
+    assert 0.9 < score < 1 and reason == f"fuzzy {score:.2f} (rapidfuzz token_sort_ratio)"
+    assert name_similarity("John Smith", "Priya Sharma")[0] < 0.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüéß'", min_size=1, max_size=10), min_size=1, max_size=4
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_name_key_ignores_word_order_and_case(words: list[str], rnd) -> None:  # type: ignore[no-untyped-def]
+    shuffled = words[:]
+    rnd.shuffle(shuffled)
+    assert name_key(" ".join(words)) == name_key(" ".join(shuffled).upper())
+    assert name_similarity(" ".join(words), " ".join(shuffled))[0] >= (
+        1.0 if name_key(" ".join(words)) else 0.0
+    )
+
+
+def test_hanzi_are_read_only_when_present() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from lurewatch.campaigns.persona_keys import name_key, name_keys; "
+        "name_key('Chien-Kuo Wong'); name_keys('Sarah Mitchell'); assert 'pypinyin' not in sys.modules; "
+        "name_key('王建国'); assert 'pypinyin' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# companies
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["McKinsey & Partners Asia", "McKinsey and Partners Asia Ltd", "MCKINSEY & PARTNERS ASIA LIMITED", "McKinsey + Partners Asia, Inc."],
+        ["Baird & Haldane Strategy", "Baird und Haldane Strategy GmbH", "Baird et Haldane Strategy SAS"],
+        ["Siemens", "Siemens AG", "Siemens Aktiengesellschaft", "SIEMENS A.G."],
+        ["Société Générale", "Societe Generale S.A.", "Société Générale SA"],
+        ["Foo", "Foo GmbH & Co. KG", "Foo Holdings Co., Ltd.", "Foo Group", "The Foo Company", "Foo B.V.", "Foo S.A.R.L."],
+        ["Huawei Technologies", "Huawei Technologies Co., Ltd."],
+        ["华为技术", "华为技术有限公司", "华为技术股份有限公司"],
+        ["Acccenture Strategy", "Acccenture Strategy Group"],
+    ],
+)  # fmt: skip
+def test_company_key_variants_collide(variants: list[str]) -> None:
+    assert len({company_key(v) for v in variants}) == 1, {v: company_key(v) for v in variants}
+
+
+def test_company_key_values() -> None:
+    assert company_key("McKinsey & Partners Asia") == "mckinsey partners asia"
+    assert company_key("Group") == "group"  # never empty for a non-empty name
+    assert company_key(None) == company_key("") == ""
+    assert company_key("Collinsford Aerospace") != company_key("Collins Aerospace")
+
+
+def test_company_similarity() -> None:
+    assert company_similarity("Siemens", "Siemens") == (1.0, "same company")
+    score, reason = company_similarity("McKinsey & Partners Asia", "McKinsey and Partners Asia Ltd")
+    assert score == 1.0 and "legal forms" in reason
+    assert company_similarity("DeepFjord", "Deep Fjord") == (0.95, "same company name spaced differently")
+    score, reason = company_similarity("Deloitte Strategic Advisory", "Deloite Strategic Advisory")
+    assert score > 0.95 and reason == f"fuzzy {score:.2f} (rapidfuzz ratio)"
+    assert company_similarity("Siemens", "Siemens Energy") == (0.8, "one name contains the other (siemens)")
+    assert company_similarity("Thales", "Airbus")[0] < 0.5
+    assert company_similarity(None, "Airbus") == (0.0, "no company")

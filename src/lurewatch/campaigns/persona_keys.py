@@ -1,9 +1,17 @@
 """Persona keys: the evidence that several accounts are one operator's personas (issue 4).
 
-Pure functions, no I/O, no global state beyond caches of pure functions. So far: **contact keys**
-found in message text (:func:`contact_keys`, :func:`contact_keys_batch`): e-mail addresses, phone
-numbers, messaging handles (WeChat, WhatsApp, Telegram, Signal, bare ``@name``), URLs and their
-registered domains, each with its span in the text.
+Pure functions, no I/O, no global state beyond caches of pure functions. Three families of keys
+so far:
+
+* **Contact keys** found in message text (:func:`contact_keys`, :func:`contact_keys_batch`): e-mail
+  addresses, phone numbers, messaging handles (WeChat, WhatsApp, Telegram, Signal, bare ``@name``),
+  URLs and their registered domains.
+* **Name keys** (:func:`name_key`, :func:`name_keys`, :func:`name_similarity`): an order-insensitive
+  key of a person's name that folds Hanzi, Wade-Giles and Cantonese/Hokkien romanisations to pinyin.
+* **Company keys** (:func:`company_key`, :func:`company_similarity`): claimed employers with legal
+  forms, punctuation and connectors dropped, so that look-alikes collide.
+
+Every key comes with something a person can read: a span in the text, or a short reason.
 
 Contact keys
 ------------
@@ -66,11 +74,39 @@ handle) on one core (``taskset -c 0``; Python 3.11, pyarrow 26): screen 0.07 s, 
 0.07 s, Python extraction of the 100,439 screened rows 0.82 s; about **205,000 messages/s** end to
 end (seed 2: 203,000; target 150,000). Most of the time goes to rows with a link, about 8
 microseconds each.
+
+Name keys
+---------
+:func:`name_key` NFKC-normalises and case-folds, strips diacritics and honorifics, moves bracketed or
+quoted parts (``Wang Jianguo (Cathy)``) and, in a name that also has Latin letters, runs of Hanzi into
+*aliases*, converts Hanzi to pinyin without tones (pypinyin, imported only when Hanzi are present),
+and in a Chinese name (Hanzi, or a token that is a Chinese surname in any romanisation) splits
+given names into syllables (``Chien-Kuo``, ``Chienkuo``, ``Jian Guo`` -> ``jian guo``) and folds each
+syllable to pinyin:
+
+1. :data:`ROMANISATION_TABLE`, a curated table of Cantonese, Hokkien/Teochew and Wade-Giles surname
+   spellings (``Wong`` -> wang, ``Chan`` -> chen, ``Cheung``/``Chang`` -> zhang, ``Lee`` -> li,
+   ``Kuo`` -> guo, ``Hsu`` -> xu, ``Tsai`` -> cai, ``Tan`` -> tan or chen, ``Lim`` -> lin, ...);
+2. a pinyin syllable stays itself;
+3. Wade-Giles (:data:`WADE_GILES`, generated from pypinyin's Wade-Giles table with apostrophes and
+   diacritics removed): unmarked aspiration is ambiguous (``chien`` = jian or qian), and the
+   unaspirated reading is the canonical one.
+
+The key is the sorted syllables: ``Jianguo Wang``, ``Wang Jianguo``, ``王建国`` and ``Chien-kuo Wong``
+all give ``guo jian wang``. Every reading is kept, so :func:`name_keys` can block ``Chiang`` with
+both ``Jiang`` and ``Qiang``. ü is folded to u (``Lü``, ``Lyu``, ``Lv`` -> ``lu``). Sorting
+syllables merges ``Wang Jianguo`` with the rarer ``Guo Jianwang``: fine for blocking;
+:func:`name_similarity` compares the syllables in the order of the name's parts and keeps them apart.
+
+Common names (``Li Wei``, ``John Smith``) are shared by many unrelated people: a name key is a
+blocking key and one signal among several, never a link on its own.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,8 +115,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import fuzz
 
-from lurewatch.identity import normalise_email
+from lurewatch.identity import normalise_email, normalise_name
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
@@ -89,13 +126,20 @@ __all__ = [
     "BARE_TLDS",
     "CONTACT_KINDS",
     "MAX_CHARS",
+    "ROMANISATION_TABLE",
     "SCREEN_PATTERN",
     "SCREEN_PATTERNS",
     "SHARED_HOSTS",
     "STRUCTURAL_SEGMENTS",
+    "WADE_GILES",
     "ContactKey",
+    "company_key",
+    "company_similarity",
     "contact_keys",
     "contact_keys_batch",
+    "name_key",
+    "name_keys",
+    "name_similarity",
 ]
 
 
@@ -655,3 +699,539 @@ def contact_keys_batch(texts: pa.Array | pa.ChunkedArray | Sequence[str | None])
         [pa.array(rows, pa.int64()), pa.array(kinds, pa.string()), pa.array(values, pa.string())],
         schema=schema,
     )
+
+
+# ==================================================================================================
+# Name keys
+
+_PINYIN = _words(
+    """
+    a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao
+    ce cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui
+    chun chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de dei den deng di dian diang diao die
+    ding diu dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen feng fo fou fu ga gai gan
+    gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen
+    heng hong hou hu hua huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju
+    juan jue jun ka kai kan kang kao ke ken keng kong kou ku kua kuai kuan kuang kui kun kuo la lai lan
+    lang lao le lei leng li lia lian liang liao lie lin ling liu lo long lou lu luan lue lun luo ma mai
+    man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu na nai nan nang nao ne nei nen
+    neng ni nia nian niang niao nie nin ning niu nong nou nu nuan nue nun nuo o ou pa pai pan pang pao
+    pei pen peng pi pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu
+    quan que qun ran rang rao re ren reng ri rong rou ru ruan rui run ruo sa sai san sang sao se sei sen
+    seng sha shai shan shang shao she shei shen sheng shi shong shou shu shua shuai shuan shuang shui
+    shun shuo si song sou su suan sui sun suo ta tai tan tang tao te teng ti tian tiao tie ting tong tou
+    tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia xian xiang xiao xie xin xing xiong xiu
+    xu xuan xue xun ya yai yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao
+    ze zei zen zeng zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan
+    zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
+    """
+)
+
+
+def _readings_table(spec: str) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v.split(",")) for k, _, v in (item.partition("=") for item in spec.split())}
+
+
+WADE_GILES: dict[str, tuple[str, ...]] = _readings_table(
+    """
+    cha=zha,cha chai=zhai,chai chan=zhan,chan chang=zhang,chang chao=zhao,chao che=zhe,che
+    chei=zhei chen=zhen,chen cheng=zheng,cheng chi=ji,qi chia=jia,qia chiang=jiang,qiang chiao=jiao,qiao
+    chieh=jie,qie chien=jian,qian chih=zhi,chi chin=jin,qin ching=jing,qing chiu=jiu,qiu
+    chiung=jiong,qiong cho=zhuo,chuo chou=zhou,chou chu=zhu,chu,ju,qu chua=zhua chuai=zhuai,chuai
+    chuan=zhuan,chuan,juan,quan chuang=zhuang,chuang chueh=jue,que chui=zhui,chui chun=zhun,chun,jun,qun
+    chung=zhong,chong erh=er ho=he hsi=xi hsia=xia hsiang=xiang hsiao=xiao hsieh=xie hsien=xian hsin=xin
+    hsing=xing hsiu=xiu hsiung=xiong hsu=xu hsuan=xuan hsueh=xue hsun=xun hung=hong i=yi jan=ran
+    jang=rang jao=rao je=re jen=ren jeng=reng jih=ri jo=ruo jou=rou ju=ru juan=ruan jui=rui jun=run
+    jung=rong ka=ga,ka kai=gai,kai kan=gan,kan kang=gang,kang kao=gao,kao kei=gei ken=gen,ken
+    keng=geng,keng ko=ge,ke kou=gou,kou ku=gu,ku kua=gua,kua kuai=guai,kuai kuan=guan,kuan
+    kuang=guang,kuang kuei=gui,kui kun=gun,kun kung=gong,kong kuo=guo,kuo lieh=lie lien=lian lo=luo,lo
+    lueh=lue lung=long mieh=mie mien=mian nieh=nie nien=nian no=nuo nueh=nue nung=nong o=e,o pa=ba,pa
+    pai=bai,pai pan=ban,pan pang=bang,pang pao=bao,pao pei=bei,pei pen=ben,pen peng=beng,peng pi=bi,pi
+    piao=biao,piao pieh=bie,pie pien=bian,pian pin=bin,pin ping=bing,ping po=bo,po pu=bu,pu shih=shi
+    shung=shong so=suo ssu=si szu=si sung=song ta=da,ta tai=dai,tai tan=dan,tan tang=dang,tang
+    tao=dao,tao te=de,te tei=dei ten=den teng=deng,teng ti=di,ti tiang=diang tiao=diao,tiao tieh=die
+    tien=dian,tian ting=ding,ting tiu=diu to=duo,tuo tou=dou,tou tsa=za,ca tsai=zai,cai tsan=zan,can
+    tsang=zang,cang tsao=zao,cao tse=ze,ce tsei=zei tsen=zen,cen tseng=zeng,ceng tso=zuo,cuo
+    tsou=zou,cou tsu=zu,cu tsuan=zuan,cuan tsui=zui,cui tsun=zun,cun tsung=zong,cong tu=du,tu
+    tuan=duan,tuan tui=dui,tui tun=dun,tun tung=dong,tong tzu=zi,ci yeh=ye yen=yan yu=you,yu yueh=yue
+    yung=yong
+    """
+)
+"""Wade-Giles syllable -> pinyin readings, unaspirated first. Generated from pypinyin's Wade-Giles
+table (``pypinyin.style.wadegiles._convert_table``) with apostrophes and diacritics removed, since
+they are usually dropped in names (``Ch'ien`` and ``Chien`` are both written ``Chien``); entries that
+map to themselves are omitted."""
+
+ROMANISATION_TABLE: dict[str, tuple[str, ...]] = _readings_table(
+    """
+    wong=wang,huang chan=chen,zhan,chan cheung=zhang chang=zhang,chang lee=li lau=liu chou=zhou,chou
+    chow=zhou chao=zhao,chao chiu=zhao,qiu,jiu hsu=xu tsui=xu,cui,zui woo=wu ng=wu yeung=yang
+    kuo=guo,kuo kwok=guo quek=guo tsai=cai,zai choi=cai chua=cai chien=jian,qian chiang=jiang,qiang
+    ho=he lam=lin lim=lin leung=liang yip=ye tse=xie,ze,ce tsang=zeng,zang,cang tseng=zeng,ceng
+    lo=luo,lu law=luo mak=mai fung=feng fong=fang tam=tan tang=tang,deng tong=tong,tang siu=xiao
+    yuen=yuan kwan=guan poon=pan pang=pang,peng chu=zhu,chu,ju,qu tan=tan,chen teo=zhang goh=wu
+    ong=wang,weng koh=xu tay=zheng ang=hong,ang yeo=yang soh=su sim=shen seah=xie au=ou yau=qiu,you
+    lyu=lu lv=lu nyu=nu
+    """
+)
+"""Curated romanisations of Chinese syllables (mostly surnames) -> pinyin readings, the first one
+canonical: Cantonese (Hong Kong, Macau: Wong, Chan, Cheung, Lee, Lau, Chow, Ng, Yeung, Leung, ...),
+Hokkien/Teochew (Singapore, Malaysia, Taiwan: Tan, Lim, Teo, Goh, Ong, Koh, Tay, Chua, Ang, Yeo, ...)
+and Wade-Giles spellings whose usual reading in a name is not the first Wade-Giles one (Chang ->
+zhang, Kuo -> guo, Tsai -> cai, Chao -> zhao, Chou -> zhou)."""
+
+_CN_SURNAMES = _words(
+    """
+    wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang xie
+    song tang han feng deng cao peng zeng xiao tian dong yuan pan cai jiang yu du ye cheng su wei lu
+    ding ren shen yao cui zhong tan fan jin shi liao jia xia fu fang bai zou meng xiong qin qiu hou yin
+    xue yan duan lei long tao gu mao hao gong shao wan qian dai mo kong xiang chang kang niu hong wen qi
+    yi ge ou shang geng ni lai qiao zhan bao ji yue zhuo che mu
+    ouyang sima zhuge shangguan dongfang huangfu linghu murong situ xiahou zhangsun yuwen gongsun
+    """
+)
+_SURNAME_HANZI = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha", "区": "ou",
+    "盖": "ge", "乐": "yue", "缪": "miao", "覃": "qin", "翟": "zhai", "褚": "chu", "宓": "fu",
+    "冼": "xian", "洗": "xian", "种": "chong", "过": "guo", "阚": "kan", "召": "shao", "员": "yun",
+}  # fmt: skip
+"""Surnames whose reading differs from the character's most common one (pypinyin reads 曾 as ceng)."""
+_COMPOUND_SURNAMES = _words(
+    "欧阳 司马 诸葛 上官 东方 皇甫 令狐 慕容 司徒 夏侯 长孙 宇文 公孙 尉迟 万俟 端木 轩辕"
+)
+_HONORIFICS = _words(
+    "mr mrs ms miss mx dr prof professor herr frau mme mlle madame monsieur sir dame phd mba msc bsc md jr sr dipl ing"
+)
+_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
+_BRACKETED = re.compile(
+    r"\(([^()]*)\)|\[([^\[\]]*)\]|\{([^{}]*)\}|\"([^\"]*)\"|“([^”]*)”|«([^»]*)»|「([^」]*)」"
+)
+_NAME_APOSTROPHES = str.maketrans("", "", "'’‘`ʼ´")
+_NAME_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"})
+_NAME_SPLIT = re.compile(r"[^\w\-]+|_")  # letters of any script stay (Cyrillic, Greek, kana, ...)
+_MAX_READINGS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Syllable:
+    canon: str
+    readings: frozenset[str]
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One word of a name (a hyphenated given name is one part of several syllables)."""
+
+    syllables: tuple[_Syllable, ...]
+    raw: str
+    initial: bool = False
+    hanzi: bool = False
+
+    @property
+    def canon(self) -> str:
+        return "".join(s.canon for s in self.syllables)
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    parts: tuple[_Part, ...]
+    aliases: tuple[tuple[_Part, ...], ...]
+    chinese: bool
+
+    @property
+    def key(self) -> str:
+        return _key_of(self.parts)
+
+
+def _key_of(parts: Sequence[_Part]) -> str:
+    return " ".join(sorted(s.canon for p in parts for s in p.syllables))
+
+
+def _syllable(s: str) -> _Syllable:
+    readings = ROMANISATION_TABLE.get(s, ()) + ((s,) if s in _PINYIN else ()) + WADE_GILES.get(s, ())
+    canon = readings[0] if readings else s
+    return _Syllable(canon, frozenset(readings) or frozenset({s}), s)
+
+
+@lru_cache(maxsize=1 << 14)
+def _segment(piece: str) -> tuple[str, ...]:
+    """A run of Latin letters as romanised Chinese syllables (fewest syllables), or itself."""
+    if piece in ROMANISATION_TABLE or piece in _PINYIN or piece in WADE_GILES or len(piece) > 30:
+        return (piece,)
+    n = len(piece)
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[n] = ()
+    for i in range(n - 1, -1, -1):
+        for j in range(min(n, i + 6), i, -1):  # longest first: ties keep the longer first syllable
+            rest = best[j]
+            sub = piece[i:j]
+            if rest is not None and (sub in _PINYIN or sub in WADE_GILES):
+                cand = (sub, *rest)
+                current = best[i]
+                if current is None or len(cand) < len(current):
+                    best[i] = cand
+    return best[0] or (piece,)
+
+
+def _is_cn_surname(token: str) -> bool:
+    if token in _CN_SURNAMES or token in ROMANISATION_TABLE:
+        return True
+    return token in WADE_GILES and any(r in _CN_SURNAMES for r in WADE_GILES[token])
+
+
+def _fold_latin(text: str) -> str:
+    text = text.translate(_NAME_APOSTROPHES)
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return text.translate(_NAME_LETTERS)
+
+
+def _pinyin(chars: str) -> list[str]:
+    """One toneless pinyin syllable per character, ü folded to u."""
+    from pypinyin import lazy_pinyin  # only names with Hanzi pay for loading the dictionary
+
+    syllables = lazy_pinyin(chars)
+    if len(syllables) != len(chars):  # characters without a reading come back grouped: one by one
+        syllables = [lazy_pinyin(c)[0] for c in chars]
+    return [p.replace("ü", "u").replace("v", "u") for p in syllables]
+
+
+def _hanzi_part(chars: str, syllables: list[str]) -> _Part:
+    return _Part(
+        tuple(_Syllable(s, frozenset({s}), c) for s, c in zip(syllables, chars, strict=True)),
+        chars,
+        hanzi=True,
+    )
+
+
+def _hanzi_parts(runs: list[str]) -> tuple[_Part, ...]:
+    """Parts of a name in Hanzi: the runs as written, or a single run split after the surname."""
+    if len(runs) > 1:
+        return tuple(_hanzi_part(run, _pinyin(run)) for run in runs)
+    run = runs[0]
+    cut = 2 if run[:2] in _COMPOUND_SURNAMES else 1
+    syllables = _pinyin(run)
+    if cut == 1 and run[0] in _SURNAME_HANZI:
+        syllables[0] = _SURNAME_HANZI[run[0]]
+    parts = [_hanzi_part(run[:cut], syllables[:cut])]
+    if len(run) > cut:
+        parts.append(_hanzi_part(run[cut:], syllables[cut:]))
+    return tuple(parts)
+
+
+def _latin_parts(text: str, chinese: bool) -> tuple[_Part, ...]:
+    parts: list[_Part] = []
+    for token in _NAME_SPLIT.split(_fold_latin(text)):
+        pieces = [p for p in token.split("-") if p and any(ch.isalpha() for ch in p)]
+        if not pieces or (len(pieces) == 1 and pieces[0] in _HONORIFICS):
+            continue
+        raw = "".join(pieces)
+        if len(raw) == 1:
+            parts.append(_Part((_Syllable(raw, frozenset({raw}), raw),), raw, initial=True))
+            continue
+        if chinese:
+            sylls = tuple(_syllable(s) for p in pieces for s in _segment(p))
+        else:
+            sylls = tuple(_Syllable(p, frozenset({p}), p) for p in pieces)
+        parts.append(_Part(sylls, raw))
+    return tuple(parts)
+
+
+def _has_other_letters(text: str) -> bool:
+    """Whether ``text`` has letters other than Hanzi."""
+    return any(ch.isalpha() for ch in _HANZI.sub("", text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_name(name: str) -> _Name:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    alias_texts = [next(g for g in m.groups() if g is not None) for m in _BRACKETED.finditer(text)]
+    main = _BRACKETED.sub(" ", text)
+    if _HANZI.search(main) and _has_other_letters(main):
+        # "Jianguo Wang 王建国": the Hanzi are the same name again, not more of it
+        alias_texts.extend(_HANZI.findall(main))
+        main = _HANZI.sub(" ", main)
+    chinese = bool(_HANZI.search(text)) or any(
+        _is_cn_surname(tok) for tok in _NAME_SPLIT.split(_fold_latin(text).replace("-", " ")) if tok
+    )
+
+    def parts_of(chunk: str) -> tuple[_Part, ...]:
+        runs = _HANZI.findall(chunk)
+        if runs and not _has_other_letters(chunk):
+            return _hanzi_parts(runs)
+        return _latin_parts(_HANZI.sub(" ", chunk), chinese)
+
+    parts = parts_of(main)
+    aliases = tuple(p for p in (parts_of(a) for a in alias_texts) if p)
+    if not parts and aliases:
+        parts, aliases = aliases[0], aliases[1:]
+    return _Name(parts, aliases, chinese)
+
+
+def _name(name: str | None) -> _Name | None:
+    if not name or not name.strip():
+        return None
+    parsed = _parse_name(name[:200])
+    return parsed if parsed.parts else None
+
+
+def name_key(name: str | None) -> str:
+    """Canonical, order-insensitive key of a person's name ('' for none): sorted pinyin syllables or
+    folded words; bracketed or quoted aliases left out (see :func:`name_keys`).
+
+    >>> name_key("Chien-Kuo Wong") == name_key("Wang Jianguo") == name_key("王建国")
+    True
+    """
+    parsed = _name(name)
+    return parsed.key if parsed else ""
+
+
+def _surname_parts(parsed: _Name) -> list[int]:
+    """Indices of the parts that may be the surname."""
+    full = [i for i, p in enumerate(parsed.parts) if not p.initial]
+    if parsed.chinese:
+        known = [i for i in full if (parsed.parts[i].hanzi and i == 0) or _is_cn_surname(parsed.parts[i].raw)]
+        if known:
+            return known
+    return sorted({full[0], full[-1]}) if full else []
+
+
+def _syllable_initials(syllable: _Syllable, hanzi: bool = False) -> set[str]:
+    """First letters a syllable may be abbreviated to: as written and in each reading."""
+    if hanzi:
+        return {syllable.canon[0]}
+    return {syllable.raw[0]} | {r[0] for r in syllable.readings}
+
+
+def _initials(part: _Part) -> set[str]:
+    return _syllable_initials(part.syllables[0], part.hanzi)
+
+
+def _surname_forms(parsed: _Name, part: _Part) -> set[str]:
+    """The surname as a key word; each half of a Western double-barrelled one too (Carter-Brooks)."""
+    forms = {part.canon}
+    if not parsed.chinese and len(part.syllables) > 1:
+        forms.update(s.canon for s in part.syllables)
+    return forms
+
+
+def _reading_keys(parts: Sequence[_Part], limit: int) -> list[str]:
+    options = [sorted(s.readings, key=lambda r: r != s.canon) for p in parts for s in p.syllables]
+    keys: list[str] = []
+    for combo in itertools.islice(itertools.product(*options), limit):
+        key = " ".join(sorted(combo))
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def name_keys(name: str | None) -> set[str]:
+    """Every key a name should be blocked on: its key, its other romanisation readings (at most
+    16), each alias (a one-word alias with each possible surname: ``Wang Jianguo (Cathy)`` ->
+    ``cathy wang``), and surname-and-initial forms (``j wang`` for ``J. Wang`` and ``Jianguo Wang``).
+
+    >>> sorted(name_keys("Wang Jianguo (Cathy)"))
+    ['c wang', 'cathy wang', 'guo jian wang', 'j wang']
+    """
+    parsed = _name(name)
+    if parsed is None:
+        return set()
+    keys = set(_reading_keys(parsed.parts, _MAX_READINGS))
+    surnames = _surname_parts(parsed)
+    for s in surnames:
+        surname = parsed.parts[s]
+        forms = _surname_forms(parsed, surname)
+        for i, part in enumerate(parsed.parts):
+            if i != s:
+                keys.update(f"{c} {form}" for c in _initials(part) for form in forms)
+        for alias in parsed.aliases:
+            if len(alias) == 1 and not alias[0].hanzi:
+                keys.add(_key_of((alias[0], surname)))
+                keys.update(f"{c} {form}" for c in _initials(alias[0]) for form in forms)
+    for alias in parsed.aliases:
+        if len(alias) > 1 or alias[0].hanzi:
+            keys.add(_key_of(alias))
+    keys.discard("")
+    return keys
+
+
+def _sequences(parts: Sequence[_Part]) -> list[tuple[tuple[_Part, ...], tuple[_Syllable, ...]]]:
+    """The syllable sequence of the name read in each order of its parts (at most 24 orders)."""
+    orders = itertools.permutations(parts) if len(parts) <= 4 else [tuple(parts)]
+    return [(order, tuple(s for p in order for s in p.syllables)) for order in orders]
+
+
+def _same_name(a: _Name, b: _Name) -> tuple[float, str] | None:
+    seq_a, seq_b = _sequences(a.parts), _sequences(b.parts)
+    canon_b = {tuple(s.canon for s in seq): order for order, seq in seq_b}
+    raw_a = tuple(p.raw for p in a.parts)
+    raw_b = tuple(p.raw for p in b.parts)
+    hanzi = any(p.hanzi for p in a.parts + b.parts)
+    for order_a, seq in seq_a:
+        if tuple(s.canon for s in seq) in canon_b:
+            if raw_a == raw_b:
+                return 1.0, "same name"
+            if sorted(raw_a) == sorted(raw_b):
+                return 1.0, "same name in another order"
+            joined_b = {"".join(p.raw for p in order) for order, _ in seq_b}
+            if "".join(p.raw for p in order_a) in joined_b:
+                return 1.0, "same name, split or hyphenated differently"
+            if hanzi:
+                return 0.95, "same name in Hanzi and in pinyin"
+            return 0.95, "romanisation variant of the same name"
+    for _, sa in seq_a:
+        for _, sb in seq_b:
+            if len(sa) == len(sb) and all(x.readings & y.readings for x, y in zip(sa, sb, strict=True)):
+                return 0.9, "romanisation variant of the same name"
+    return None
+
+
+def _alias_match(a: _Name, b: _Name) -> tuple[float, str] | None:
+    """Whether an alias of ``a`` (with a surname of ``a`` if it is one word) is the name ``b``."""
+    keys_b = set(_reading_keys(b.parts, _MAX_READINGS))
+    for alias in a.aliases:
+        label = " ".join(p.raw for p in alias)
+        if len(alias) == 1 and not alias[0].hanzi:
+            for s in _surname_parts(a):
+                if _key_of((alias[0], a.parts[s])) in keys_b:
+                    return 0.9, f"alias '{label}' with the same surname"
+        elif keys_b & set(_reading_keys(alias, _MAX_READINGS)):
+            return 0.9, f"alias '{label}' is the other name"
+    return None
+
+
+def _initial_match(a: _Name, b: _Name) -> bool:
+    """``a`` has initials only where ``b`` has full given names, and the same other parts."""
+    initials = [p.raw for p in a.parts if p.initial]
+    full_a = [p for p in a.parts if not p.initial]
+    if not initials or not full_a:
+        return False
+    rest = list(b.parts)
+    for part in full_a:
+        match = next((q for q in rest if not q.initial and _part_readings(q) & _part_readings(part)), None)
+        if match is None:
+            return False
+        rest.remove(match)
+    rest = [q for q in rest if not q.initial]
+    if not rest:
+        return False
+    wanted = "".join(initials)
+    # "J." for one given name, or "C.K." for each syllable of one (Hong Kong style)
+    by_part = [_initials(q) for q in rest]
+    by_syllable = [_syllable_initials(x, q.hanzi) for q in rest for x in q.syllables]
+    if len(wanted) == 1:
+        return any(wanted in allowed for allowed in by_part)
+    return any(
+        len(options) == len(wanted) and all(c in allowed for c, allowed in zip(wanted, options, strict=True))
+        for options in (by_part, by_syllable)
+    )
+
+
+def _part_readings(part: _Part) -> set[str]:
+    options = [sorted(s.readings) for s in part.syllables]
+    return {"".join(c) for c in itertools.islice(itertools.product(*options), _MAX_READINGS)}
+
+
+def name_similarity(a: str | None, b: str | None) -> tuple[float, str]:
+    """How alike two names are, in [0, 1], with a short reason.
+
+    1.0 for the same name (also in another order, or split differently); 0.95 for a romanisation
+    variant (``Chien-kuo Wong`` / ``Jianguo Wang``) or Hanzi and pinyin; 0.9 for an alias with the same
+    surname; 0.8 for the same surname and initial; otherwise the rapidfuzz ``token_sort_ratio`` of the
+    keys, capped at 0.6 for Chinese names that differ in a syllable (``Wang Jianguo`` and ``Wang Jian``
+    are different names) and 0.85 for a Western name contained in the other (a middle name added).
+    """
+    pa_, pb_ = _name(a), _name(b)
+    if pa_ is None or pb_ is None:
+        return 0.0, "no name"
+    same = _same_name(pa_, pb_)
+    if same:
+        return same
+    alias = _alias_match(pa_, pb_) or _alias_match(pb_, pa_)
+    if alias:
+        return alias
+    if _initial_match(pa_, pb_) or _initial_match(pb_, pa_):
+        return 0.8, "same surname and initial"
+    if pa_.key == pb_.key:  # Wang Jianguo / Guo Jianwang: the same syllables, another surname
+        return 0.5, "same syllables arranged as a different name"
+    score = fuzz.token_sort_ratio(pa_.key, pb_.key) / 100
+    if pa_.chinese and pb_.chinese and score > 0.6:
+        return 0.6, f"different syllables in a Chinese name (fuzzy {score:.2f}, capped at 0.60)"
+    if not (pa_.chinese or pb_.chinese):
+        words_a = {s.canon for p in pa_.parts for s in p.syllables}
+        words_b = {s.canon for p in pb_.parts for s in p.syllables}
+        small, large = sorted((words_a, words_b), key=len)
+        if len(small) >= 2 and small < large and score < 0.85:
+            return 0.85, f"one name contains the other (extra: {' '.join(sorted(large - small))})"
+    return score, f"fuzzy {score:.2f} (rapidfuzz token_sort_ratio)"
+
+
+# ==================================================================================================
+# Company keys
+
+_LEGAL_FORMS = _words(
+    """
+    ltd limited llc llp lp plc inc incorporated corp corporation co cos company companies gmbh mbh ag
+    kg kgaa ohg ug ev eg se sa sas sasu sarl eurl sca snc sci spa srl sl slu bv nv vof oy oyj ab as
+    asa aps pty pte bhd sdn kk gk tbk pt group groupe gruppe grupo holding holdings aktiengesellschaft
+    kabushiki kaisha
+    """
+)
+"""Legal forms and group words dropped from the end of a company name (English, German, French,
+Dutch, Nordic, Iberian, Italian, Asian), after dots are removed (``S.A.R.L.`` -> ``sarl``)."""
+_CJK_LEGAL_SUFFIXES = (
+    "股份有限公司", "有限责任公司", "有限公司", "集团公司", "集团", "控股", "公司", "株式会社", "有限會社", "有限公司",
+)  # fmt: skip
+_CONNECTORS = frozenset({"and", "und", "et", "y", "the", "der", "die", "das", "le", "la", "les"})
+_COMPANY_SPLIT = re.compile(r"[^\w]+")
+
+
+def company_key(name: str | None) -> str:
+    """Canonical key of a claimed company: case-folded, accents, punctuation, ``&``/``and``/``und``/
+    ``et`` and trailing legal forms dropped; Chinese and Japanese legal suffixes too.
+
+    >>> company_key("McKinsey & Partners Asia") == company_key("McKinsey and Partners Asia Ltd.")
+    True
+    """
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = re.sub(r"(?<=\w)\.(?=\w)", "", text)  # S.A.R.L. -> sarl, l.l.c. -> llc
+    text = text.replace("&", " and ").replace("+", " and ")
+    tokens = [t for t in _COMPANY_SPLIT.split(text) if t and t != "_" and t not in _CONNECTORS]
+    cut = len(tokens)
+    while cut > 1 and tokens[cut - 1] in _LEGAL_FORMS:
+        cut -= 1
+    tokens = tokens[:cut]
+    out: list[str] = []
+    for tok in tokens:
+        stripped = True
+        while stripped:
+            stripped = False
+            for suffix in _CJK_LEGAL_SUFFIXES:
+                if tok.endswith(suffix) and len(tok) > len(suffix):
+                    tok, stripped = tok[: -len(suffix)], True
+        out.append(tok)
+    return " ".join(out)
+
+
+def company_similarity(a: str | None, b: str | None) -> tuple[float, str]:
+    """How alike two company names are, in [0, 1], with a short reason (see :func:`name_similarity`)."""
+    ka, kb = company_key(a), company_key(b)
+    if not ka or not kb:
+        return 0.0, "no company"
+    if ka == kb:
+        if normalise_name(a) == normalise_name(b):
+            return 1.0, "same company"
+        return 1.0, "same company once case, punctuation, '&'/'and' and legal forms are ignored"
+    if ka.replace(" ", "") == kb.replace(" ", ""):
+        return 0.95, "same company name spaced differently"
+    ratio = fuzz.ratio(ka, kb) / 100
+    sort = fuzz.token_sort_ratio(ka, kb) / 100
+    score, method = (ratio, "ratio") if ratio >= sort else (sort, "token_sort_ratio")
+    words_a, words_b = set(ka.split()), set(kb.split())
+    small, large = sorted((words_a, words_b), key=len)
+    if small < large and score < 0.8 and any(len(w) >= 4 for w in small):
+        return 0.8, f"one name contains the other ({' '.join(sorted(small))})"
+    return score, f"fuzzy {score:.2f} (rapidfuzz {method})"
