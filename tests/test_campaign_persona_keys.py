@@ -1,4 +1,4 @@
-"""Persona keys for campaign detection: contact keys, name keys, company keys."""
+"""Persona keys for campaign detection: contact keys, name keys, company keys, photo-hash pairs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import itertools
 import re
 import time
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from lurewatch.campaigns import persona_keys as pk
 from lurewatch.campaigns.persona_keys import (
+    COMMON_PHOTO_HASHES,
     MAX_CHARS,
     SHARED_HOSTS,
     ContactKey,
@@ -23,6 +25,9 @@ from lurewatch.campaigns.persona_keys import (
     name_key,
     name_keys,
     name_similarity,
+    parse_photo_hash,
+    photo_hash_matches,
+    photo_hash_pairs,
 )
 
 
@@ -541,3 +546,121 @@ def test_company_similarity() -> None:
     assert company_similarity("Siemens", "Siemens Energy") == (0.8, "one name contains the other (siemens)")
     assert company_similarity("Thales", "Airbus")[0] < 0.5
     assert company_similarity(None, "Airbus") == (0.0, "no company")
+
+
+# --------------------------------------------------------------------------------------------------
+# photo hashes
+
+
+def test_parse_photo_hash() -> None:
+    assert parse_photo_hash("14c59a1e351ea9d8") == 0x14C59A1E351EA9D8
+    assert parse_photo_hash(" 0X14C59A1E351EA9D8 ") == 0x14C59A1E351EA9D8
+    assert parse_photo_hash("ffffffffffffffff") == 2**64 - 1
+    for bad in (
+        None,
+        "",
+        "14c59a1e351ea9d",
+        "14c59a1e351ea9d80",
+        "14c59a1e351ea9dg",
+        "0x",
+        "-14c59a1e351ea9d8",
+    ):
+        assert parse_photo_hash(bad) is None
+
+
+def _brute_force(h: np.ndarray, d: int) -> set[tuple[int, int, int]]:
+    out = set()
+    for i, j in itertools.combinations(range(len(h)), 2):
+        if int(h[i]) in COMMON_PHOTO_HASHES or int(h[j]) in COMMON_PHOTO_HASHES:
+            continue
+        dist = (int(h[i]) ^ int(h[j])).bit_count()
+        if dist <= d:
+            out.add((i, j, dist))
+    return out
+
+
+@st.composite
+def hash_arrays(draw):  # type: ignore[no-untyped-def]
+    """Random hashes with planted duplicates, near duplicates (a few flipped bits) and common ones."""
+    base = draw(st.lists(st.integers(0, 2**64 - 1), min_size=0, max_size=40))
+    out = list(base)
+    for _ in range(draw(st.integers(0, 30))):
+        if not base:
+            break
+        src = draw(st.sampled_from(base))
+        for bit in draw(st.lists(st.integers(0, 63), max_size=6)):
+            src ^= 1 << bit
+        out.append(src)
+    out += draw(st.lists(st.sampled_from(sorted(COMMON_PHOTO_HASHES)), max_size=3))
+    return np.array(draw(st.permutations(out)) if out else [], dtype=np.uint64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(hash_arrays(), st.integers(0, 8))
+def test_photo_hash_pairs_equal_brute_force(h: np.ndarray, d: int) -> None:
+    pairs = photo_hash_pairs(h, d)
+    assert pairs.dtype == np.int64 and pairs.shape[1] == 3
+    assert {tuple(map(int, p)) for p in pairs} == _brute_force(h, d)
+    assert len({(int(i), int(j)) for i, j, _ in pairs}) == len(pairs)
+    assert (pairs[:, 0] < pairs[:, 1]).all()
+    # exact duplicates first, then by distance
+    assert (np.diff(pairs[:, 2]) >= 0).all()
+
+
+def test_photo_hash_pairs_on_larger_random_data() -> None:
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 2**64, 400, dtype=np.uint64)
+    flips = np.uint64(1) << rng.integers(0, 64, (300, 3)).astype(np.uint64)
+    near = base[rng.integers(0, 400, 300)] ^ flips[:, 0] ^ flips[:, 1] ^ flips[:, 2]
+    h = np.concatenate([base, near, base[:50]])
+    for d in (0, 3, 4, 6):
+        assert {tuple(map(int, p)) for p in photo_hash_pairs(h, d)} == _brute_force(h, d)
+
+
+def test_common_hashes_are_reported_not_paired() -> None:
+    h = np.array([0, 0, 2**64 - 1, 5, 5, 1], np.uint64)
+    m = photo_hash_matches(h, 4)
+    assert m.common_rows.tolist() == [0, 1, 2]
+    assert {tuple(map(int, p)) for p in m.pairs} == {(3, 4, 0), (3, 5, 1), (4, 5, 1)}
+    assert m.crowded_hashes.shape == (0, 2) and m.crowded_blocks.shape == (0, 3)
+
+
+def test_a_crowded_exact_hash_is_reported_not_paired() -> None:
+    avatar = 0x8000_0000_0000_0001
+    h = np.array([avatar] * 50 + [avatar ^ 1, 12345, 12345], np.uint64)
+    m = photo_hash_matches(h, 4, max_group=20)
+    assert m.crowded_hashes.tolist() == [[avatar, 50]]
+    assert {tuple(map(int, p)) for p in m.pairs} == {(51, 52, 0)}
+    # under the cap the same rows are paired in full
+    assert len(photo_hash_pairs(h, 4, max_group=100)) == 50 * 49 // 2 + 50 + 1
+
+
+def test_a_crowded_block_is_reported_and_only_its_pairs_can_be_missed() -> None:
+    rng = np.random.default_rng(3)
+    # 300 distinct hashes that all share their first block (as near-blank images do)
+    h = rng.integers(0, 2**51, 300, dtype=np.uint64)
+    h[1] = h[0] ^ np.uint64(1 << 40)  # agrees with h[0] on every block but one: still found
+    m = photo_hash_matches(h, 4, max_group=100)
+    assert m.crowded_blocks.tolist() == [[0, 0, 300]]
+    found = {tuple(map(int, p)) for p in m.pairs}
+    assert (0, 1, 1) in found
+    widths = [13, 13, 13, 13, 12]
+    shifts = np.cumsum([0, *widths[::-1]])[:-1][::-1]  # block 0 holds the top bits
+    for i, j, _ in _brute_force(h, 4) - found:
+        agree = [
+            ((int(h[i]) ^ int(h[j])) >> int(s)) & ((1 << w) - 1) == 0
+            for s, w in zip(shifts, widths, strict=True)
+        ]
+        assert agree == [True, False, False, False, False]
+    assert found <= _brute_force(h, 4)
+
+
+def test_photo_hash_input_checks() -> None:
+    assert photo_hash_pairs(np.zeros(0, np.uint64)).shape == (0, 3)
+    assert photo_hash_pairs([3, 3]).tolist() == [[0, 1, 0]]
+    with pytest.raises(ValueError, match="max_distance"):
+        photo_hash_pairs(np.zeros(2, np.uint64), 40)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        photo_hash_pairs(np.zeros((2, 2), np.uint64))
+    with pytest.raises(ValueError, match="max_group"):
+        photo_hash_pairs(np.zeros(2, np.uint64), max_group=1)

@@ -1,7 +1,6 @@
 """Persona keys: the evidence that several accounts are one operator's personas (issue 4).
 
-Pure functions, no I/O, no global state beyond caches of pure functions. Three families of keys
-so far:
+Pure functions, no I/O, no global state beyond caches of pure functions. Four families of keys:
 
 * **Contact keys** found in message text (:func:`contact_keys`, :func:`contact_keys_batch`): e-mail
   addresses, phone numbers, messaging handles (WeChat, WhatsApp, Telegram, Signal, bare ``@name``),
@@ -10,6 +9,8 @@ so far:
   key of a person's name that folds Hanzi, Wade-Giles and Cantonese/Hokkien romanisations to pinyin.
 * **Company keys** (:func:`company_key`, :func:`company_similarity`): claimed employers with legal
   forms, punctuation and connectors dropped, so that look-alikes collide.
+* **Photo hashes** (:func:`parse_photo_hash`, :func:`photo_hash_pairs`, :func:`photo_hash_matches`):
+  all pairs of 64-bit perceptual hashes within a Hamming distance, by the pigeonhole principle.
 
 Every key comes with something a person can read: a span in the text, or a short reason.
 
@@ -100,6 +101,15 @@ syllables merges ``Wang Jianguo`` with the rarer ``Guo Jianwang``: fine for bloc
 
 Common names (``Li Wei``, ``John Smith``) are shared by many unrelated people: a name key is a
 blocking key and one signal among several, never a link on its own.
+
+Photo hashes
+------------
+:func:`photo_hash_matches` finds every pair within ``max_distance`` bits: split 64 bits into
+``max_distance + 1`` blocks; two hashes that close agree on at least one block (pigeonhole). Exact
+duplicates are grouped first; per block, hashes are sorted by block value and paired within equal
+groups, then verified with a popcount. A group larger than ``max_group`` (a default avatar, a blank
+image) is not paired but reported, and :data:`COMMON_PHOTO_HASHES` (all zeros, all ones) are never
+paired.
 """
 
 from __future__ import annotations
@@ -108,7 +118,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -124,8 +134,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BARE_TLDS",
+    "COMMON_PHOTO_HASHES",
     "CONTACT_KINDS",
     "MAX_CHARS",
+    "MAX_PHOTO_GROUP",
     "ROMANISATION_TABLE",
     "SCREEN_PATTERN",
     "SCREEN_PATTERNS",
@@ -133,6 +145,7 @@ __all__ = [
     "STRUCTURAL_SEGMENTS",
     "WADE_GILES",
     "ContactKey",
+    "PhotoHashMatches",
     "company_key",
     "company_similarity",
     "contact_keys",
@@ -140,6 +153,9 @@ __all__ = [
     "name_key",
     "name_keys",
     "name_similarity",
+    "parse_photo_hash",
+    "photo_hash_matches",
+    "photo_hash_pairs",
 ]
 
 
@@ -1235,3 +1251,174 @@ def company_similarity(a: str | None, b: str | None) -> tuple[float, str]:
     if small < large and score < 0.8 and any(len(w) >= 4 for w in small):
         return 0.8, f"one name contains the other ({' '.join(sorted(small))})"
     return score, f"fuzzy {score:.2f} (rapidfuzz {method})"
+
+
+# ==================================================================================================
+# Photo hashes
+
+COMMON_PHOTO_HASHES: frozenset[int] = frozenset({0, 0xFFFF_FFFF_FFFF_FFFF})
+"""Hashes of uniform images (no photo, a blank or default avatar): never paired, always reported.
+Map a missing hash to 0 to have it left out."""
+
+MAX_PHOTO_GROUP = 2048
+"""Largest group paired: rows sharing one exact hash, or distinct hashes sharing one block value. A
+larger group is a default avatar or a degenerate image (or more hashes than the blocks can separate:
+about 8,192 values per block at distance 4, so only beyond ~16 million distinct hashes); pairing it
+would add ``size**2 / 2`` meaningless pairs, so it is reported instead."""
+
+_HEX16 = re.compile(r"(?:0x)?([0-9a-f]{16})", re.IGNORECASE)
+
+
+def parse_photo_hash(s: str | None) -> int | None:
+    """A 64-bit perceptual hash from 16 hex digits (optional ``0x``), else None."""
+    if s is None:
+        return None
+    m = _HEX16.fullmatch(s.strip())
+    return int(m.group(1), 16) if m else None
+
+
+@dataclass(frozen=True)
+class PhotoHashMatches:
+    """Near-duplicate photo hashes, and what was left out of the pairing.
+
+    ``pairs``: (p, 3) int64 rows ``(i, j, hamming)`` with ``i < j``, sorted by distance, then i, j
+    (exact duplicates first). ``common_rows``: rows whose hash is in :data:`COMMON_PHOTO_HASHES`.
+    ``crowded_hashes``: (m, 2) uint64 ``(hash, rows)`` of exact hashes on more than ``max_group``
+    rows, whose rows are paired with nothing. ``crowded_blocks``: (k, 3) int64 ``(block, value,
+    distinct hashes)`` of block groups not paired: a pair of hashes that agree *only* on such blocks
+    is missed; every other pair within the distance is found.
+    """
+
+    pairs: np.ndarray
+    common_rows: np.ndarray
+    crowded_hashes: np.ndarray
+    crowded_blocks: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int64))
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x).astype(np.int64)
+    table = np.array([bin(i).count("1") for i in range(256)], np.int64)  # numpy < 2
+    return table[x.view(np.uint8).reshape(-1, 8)].sum(axis=1)
+
+
+def _pairs_in_sorted_groups(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (a, b), a < b, of every pair within contiguous groups ``[start, start + size)``."""
+    if len(sizes) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    total = int(sizes.sum())
+    first = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    offset = np.arange(total, dtype=np.int64) - first  # position of each member within its group
+    position = np.repeat(starts, sizes) + offset
+    partners = np.repeat(sizes, sizes) - 1 - offset
+    count = int(partners.sum())
+    left = np.repeat(position, partners)
+    run_start = np.repeat(np.cumsum(partners) - partners, partners)
+    right = left + 1 + (np.arange(count, dtype=np.int64) - run_start)
+    return left, right
+
+
+def _groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, sizes) of the runs of equal values in a sorted array."""
+    if len(sorted_values) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    boundaries = np.flatnonzero(sorted_values[1:] != sorted_values[:-1]) + 1
+    starts = np.concatenate([[0], boundaries]).astype(np.int64)
+    sizes = np.diff(np.concatenate([starts, [len(sorted_values)]])).astype(np.int64)
+    return starts, sizes
+
+
+def photo_hash_matches(
+    hashes: np.ndarray | Sequence[int], max_distance: int = 4, *, max_group: int = MAX_PHOTO_GROUP
+) -> PhotoHashMatches:
+    """Every pair of rows whose 64-bit hashes differ in at most ``max_distance`` bits (0 to 32).
+
+    Pigeonhole: with ``max_distance + 1`` disjoint blocks of the 64 bits, two hashes within the
+    distance agree on some block. Rows are first grouped by exact hash; per block the distinct
+    hashes are sorted by block value and paired within equal groups; candidates are deduplicated and
+    verified with a popcount; then expanded back to rows. All NumPy, no Python loop over rows.
+    """
+    if not 0 <= max_distance <= 32:
+        raise ValueError("max_distance must be between 0 and 32")
+    if max_group < 2:
+        raise ValueError("max_group must be at least 2")
+    h = np.asarray(hashes)
+    if h.ndim != 1:
+        raise ValueError("hashes must be a one-dimensional array")
+    h = h.astype(np.uint64, copy=False) if h.dtype != np.uint64 else h
+    common = np.isin(h, np.array(sorted(COMMON_PHOTO_HASHES), np.uint64))
+    rows = np.flatnonzero(~common)
+    uniq, inverse, counts = np.unique(h[rows], return_inverse=True, return_counts=True)
+    crowded_u = counts > max_group
+    crowded_hashes = np.stack([uniq[crowded_u], counts[crowded_u].astype(np.uint64)], axis=1)
+    # rows of each distinct hash, contiguous: row_start[u] .. row_start[u] + counts[u]
+    by_hash = rows[np.argsort(inverse, kind="stable")]
+    row_start = np.cumsum(counts) - counts
+    usable = np.flatnonzero(~crowded_u)
+    # exact duplicates: all pairs of rows within each usable group
+    dup = usable[counts[usable] >= 2]
+    a, b = _pairs_in_sorted_groups(row_start[dup], counts[dup])
+    exact = np.stack([by_hash[a], by_hash[b]], axis=1) if len(a) else np.zeros((0, 2), np.int64)
+    # near duplicates between distinct usable hashes, by block
+    values = uniq[usable]
+    k = max_distance + 1
+    widths = [64 // k + (1 if i < 64 % k else 0) for i in range(k)]
+    shift = 64
+    candidates: list[np.ndarray] = []
+    crowded_blocks: list[np.ndarray] = []
+    for block, width in enumerate(widths if max_distance > 0 else []):
+        shift -= width
+        key = (values >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+        order = np.argsort(key, kind="stable")
+        starts, sizes = _groups(key[order])
+        big = sizes > max_group
+        if big.any():
+            crowded_blocks.append(
+                np.stack(
+                    [np.full(int(big.sum()), block), key[order][starts[big]].astype(np.int64), sizes[big]],
+                    axis=1,
+                )
+            )
+        keep = (sizes >= 2) & ~big
+        left, right = _pairs_in_sorted_groups(starts[keep], sizes[keep])
+        if len(left):
+            i, j = order[left], order[right]
+            candidates.append(np.minimum(i, j) * len(values) + np.maximum(i, j))
+    near = np.zeros((0, 3), np.int64)
+    if candidates:
+        code = np.unique(np.concatenate(candidates))
+        i, j = code // len(values), code % len(values)
+        dist = _popcount(values[i] ^ values[j])
+        close = dist <= max_distance
+        ui, uj, dist = usable[i[close]], usable[j[close]], dist[close]
+        # every row of one hash with every row of the other
+        ci, cj = counts[ui], counts[uj]
+        n_pairs = ci * cj
+        pair_of = np.repeat(np.arange(len(ui)), n_pairs)
+        within = np.arange(int(n_pairs.sum()), dtype=np.int64) - np.repeat(
+            np.cumsum(n_pairs) - n_pairs, n_pairs
+        )
+        ri = by_hash[row_start[ui][pair_of] + within // cj[pair_of]]
+        rj = by_hash[row_start[uj][pair_of] + within % cj[pair_of]]
+        near = np.stack([np.minimum(ri, rj), np.maximum(ri, rj), dist[pair_of]], axis=1)
+    exact3 = np.concatenate([np.sort(exact, axis=1), np.zeros((len(exact), 1), np.int64)], axis=1)
+    pairs = np.concatenate([exact3, near]).astype(np.int64)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0], pairs[:, 2]))] if len(pairs) else pairs.reshape(0, 3)
+    return PhotoHashMatches(
+        pairs=pairs,
+        common_rows=np.flatnonzero(common).astype(np.int64),
+        crowded_hashes=crowded_hashes.astype(np.uint64).reshape(-1, 2),
+        crowded_blocks=np.concatenate(crowded_blocks).astype(np.int64)
+        if crowded_blocks
+        else np.zeros((0, 3), np.int64),
+    )
+
+
+def photo_hash_pairs(
+    hashes: np.ndarray | Sequence[int], max_distance: int = 4, *, max_group: int = MAX_PHOTO_GROUP
+) -> np.ndarray:
+    """(p, 3) int64 ``(i, j, hamming)``, ``i < j``, of every pair of rows within ``max_distance`` bits,
+    exact duplicates first: ``photo_hash_matches(...).pairs``. Call :func:`photo_hash_matches` to see
+    the rows left out (common and crowded hashes)."""
+    return photo_hash_matches(hashes, max_distance, max_group=max_group).pairs
