@@ -32,7 +32,7 @@ from lurewatch.campaigns.signatures import (
     sketch_batch,
 )
 
-needs_numba = pytest.mark.skipif(sig_module._numba is None, reason="numba absent or LUREWATCH_NO_NUMBA set")
+needs_numba = pytest.mark.skipif(not sig_module._use_numba(), reason="numba absent or LUREWATCH_NO_NUMBA set")
 
 APPROACH = (
     "Dear Anna,\n\nI am John Smith, a partner at Meridian Insight Consulting (www.meridian-insight.com). "
@@ -700,10 +700,10 @@ def test_sketch_batch_without_numba_is_identical_and_deterministic_across_proces
     here = sketch_batch(texts, names)
     code = (
         "import json, sys\n"
-        "from lurewatch.campaigns.signatures import sketch_batch, _numba\n"
+        "from lurewatch.campaigns.signatures import sketch_batch, _use_numba\n"
         "t, n = json.loads(sys.stdin.read())\n"
         "s = sketch_batch(t, n)\n"
-        "print(json.dumps([_numba is None, s.exact.tolist(), s.bands.tolist(), s.bbit.tolist(), s.empty.tolist()]))\n"
+        "print(json.dumps([not _use_numba(), s.exact.tolist(), s.bands.tolist(), s.bbit.tolist(), s.empty.tolist()]))\n"
     )
     for env in ({"LUREWATCH_NO_NUMBA": "1", "PYTHONHASHSEED": "1"}, {"PYTHONHASHSEED": "2"}):
         out = subprocess.run(

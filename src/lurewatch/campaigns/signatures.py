@@ -61,6 +61,7 @@ import hashlib
 import math
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -714,17 +715,37 @@ def _exact_keys_numpy(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-try:  # numba is a dependency, but the fallback keeps working without it (and under LUREWATCH_NO_NUMBA)
-    if os.environ.get("LUREWATCH_NO_NUMBA"):
-        raise ImportError("LUREWATCH_NO_NUMBA is set")
-    import numba as _numba
-except ImportError:
-    _numba = None
+_KERNELS: list[str] = []  # the functions below, compiled on first use
+_COMPILED: list[bool] = []
+_COMPILE_LOCK = threading.Lock()
 
 
 def _njit(fn):  # type: ignore[no-untyped-def]
-    """Compiled with numba when it is there (cached on disk, GIL released); else left as it is."""
-    return _numba.njit(cache=True, nogil=True)(fn) if _numba is not None else fn
+    """Mark ``fn`` for compilation by :func:`_use_numba` (numba is imported on first use, not with
+    the module: ``normalise`` alone should not cost numba's import)."""
+    _KERNELS.append(fn.__name__)
+    return fn
+
+
+def _use_numba() -> bool:
+    """Whether the compiled kernels are in use; the first call swaps every marked function for its
+    numba dispatcher (compiled lazily, cached on disk, GIL released), before any of them compiles,
+    so that they call each other compiled. False without numba or with ``LUREWATCH_NO_NUMBA``."""
+    if not _COMPILED:
+        with _COMPILE_LOCK:
+            if not _COMPILED:
+                numba = None
+                if not os.environ.get("LUREWATCH_NO_NUMBA"):
+                    try:
+                        import numba
+                    except ImportError:
+                        numba = None
+                if numba is not None:
+                    space = globals()
+                    for name in _KERNELS:
+                        space[name] = numba.njit(cache=True, nogil=True)(space[name])
+                _COMPILED.append(numba is not None)
+    return _COMPILED[0]
 
 
 _OVERFLOW = -1  # a pass's result: the output did not fit
@@ -1571,7 +1592,8 @@ def _name_table(names: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     end token)`` with one ``[first, end)`` token range per text."""
     if names is None:
         z = np.zeros(n, dtype=np.int64)
-        return np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64), z, z.copy()
+        # read-only like the token array of real names (np.frombuffer): one compiled signature for both
+        return np.frombuffer(b"", dtype="<u4"), np.zeros(1, dtype=np.int64), z, z.copy()
     if _is_arrow(names):
         import pyarrow.compute as pc
 
@@ -1669,7 +1691,7 @@ def _normalise_batch(texts: _Texts, sender_names: Any) -> tuple[np.ndarray, np.n
 
 def _normalised_texts(texts: Any, sender_names: Any = None) -> list[str]:
     """The batch scanner's normalised texts as strings (tests hold them equal to :func:`normalise`)."""
-    if _numba is None:
+    if not _use_numba():
         n = len(texts)
         return [
             normalise(t, sender_name=s)
@@ -1702,7 +1724,7 @@ def _sketch_batch(texts: Any, sender_names: Any, params: SketchParams, *, dedupe
     n = len(texts)
     if sender_names is not None and len(sender_names) != n:
         raise ValueError(f"{n} texts but {len(sender_names)} sender names")
-    if _numba is None:
+    if not _use_numba():
         return _sketch_batch_reference(_as_list(texts, n), _as_list(sender_names, n), params)
     batch = _Texts(texts)
     b, r = params.bands
