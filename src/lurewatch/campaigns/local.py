@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -272,14 +274,19 @@ class LocalBackend(CampaignBackend):
             sel = np.isin(self.cluster, np.fromiter(cluster_accounts, dtype=np.int64))
             for a, c in set(zip(self.sender[sel].tolist(), self.cluster[sel].tolist(), strict=True)):
                 per_account_clusters.setdefault(a, set()).add(c)
+        names_of = {a: self._name_keys(a, prof[0]) for a, prof in self.profiles.items()}
+        # Initial forms ("j wang") count only where someone actually goes by one: two full names that
+        # merely share an initial form ("Chou Hsiao-ming", "Chao Hsiao-ming") are different names.
+        abbreviated = {full for full, _ in names_of.values() if _has_initial(full)}
         for a, prof in self.profiles.items():
-            name, _headline, company, _loc, photo, _created, _conn = prof
-            account_id = self.accounts.values[a]
+            _name, _headline, company, _loc, photo, _created, _conn = prof
             photo_value = pk.parse_photo_hash(photo) if photo else None
             if photo_value is not None and photo_value not in pk.COMMON_PHOTO_HASHES:
                 acc.append(a), kind.append("photo_hash"), value.append(f"{photo_value:016x}")
-            names = pk.name_keys(name) | pk.name_keys(_slug_name(account_id))
-            company_value = pk.company_key(company) if company else ""
+            full, variants = names_of[a]
+            names = {full} if full else set()
+            names.update(v for v in variants if not _has_initial(v) or v in abbreviated)
+            company_value = _company_key(str(company)[:200]) if company else ""
             for nk in names:
                 if company_value:
                     acc.append(a), kind.append("name_company"), value.append(f"{nk} | {company_value}")
@@ -300,14 +307,19 @@ class LocalBackend(CampaignBackend):
             return pa.table({"account": pa.array([], pa.int64()), "kind": pa.array([], pa.string()), "value": pa.array([], pa.string()), "messages": pa.array([], pa.int64())})  # fmt: skip
         return pa.concat_tables(tables)
 
+    def _name_keys(self, account: int, name: object) -> tuple[str, set[str]]:
+        """The account's own name key and every variant of its display name and profile slug."""
+        display = str(name)[:200] if name else ""
+        slug = _slug_name(self.accounts.values[account])
+        return _names_of(display, slug)
+
     def _cluster_account_counts(self, max_accounts: int = 50) -> dict[int, int]:
         """Wordings (clusters of two or more messages) sent by 2..max_accounts accounts."""
         multi = np.bincount(self.cluster, minlength=self.n) >= 2
         sel = multi[self.cluster]
         if not sel.any():
             return {}
-        pairs = np.unique(np.stack([self.cluster[sel], self.sender[sel].astype(np.int64)], axis=1), axis=0)
-        clusters, counts = np.unique(pairs[:, 0], return_counts=True)
+        clusters, counts = _distinct_per(self.cluster[sel], self.sender[sel], len(self.accounts.values))
         keep = (counts >= 2) & (counts <= max_accounts)
         return dict(zip(clusters[keep].tolist(), counts[keep].tolist(), strict=True))
 
@@ -420,8 +432,7 @@ class LocalBackend(CampaignBackend):
         rows = np.flatnonzero(interesting)
         table = self._message_table(rows)
         # a wording sent by many accounts is a stock phrase: its reach says nothing about one operator
-        pairs = np.unique(np.stack([self.cluster[rows], self.sender[rows].astype(np.int64)], axis=1), axis=0)
-        cl, per_cluster = np.unique(pairs[:, 0], return_counts=True)
+        cl, per_cluster = _distinct_per(self.cluster[rows], self.sender[rows], len(self.accounts.values))
         stock = cl[per_cluster > max_accounts]
         table = table.append_column("rare", pa.array(~np.isin(self.cluster[rows], stock)))
         null_time = np.iinfo(np.int64).min
@@ -560,6 +571,12 @@ class LocalBackend(CampaignBackend):
         self.bands = self.bbit = np.zeros(0)
 
 
+def _distinct_per(keys: np.ndarray, values: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct key and how many distinct values it occurs with (one 1-D sort, not a row-wise unique)."""
+    code = np.unique(keys.astype(np.int64) * np.int64(max(n_values, 1)) + values.astype(np.int64))
+    return np.unique(code // np.int64(max(n_values, 1)), return_counts=True)
+
+
 def _verify(bbit: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float) -> np.ndarray:
     """b-bit Jaccard estimate of each pair at least ``cutoff`` (in chunks: bounded temporaries)."""
     out = np.empty(left.size, dtype=bool)
@@ -573,14 +590,35 @@ def _verify(bbit: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float
     return out
 
 
+@lru_cache(maxsize=1 << 18)
+def _names_of(display: str, slug: str) -> tuple[str, set[str]]:
+    # names repeat across accounts (and slugs once their suffix is dropped): computed once each
+    full = pk.name_key(display) or pk.name_key(slug)
+    variants = (pk.name_keys(display) | pk.name_keys(slug)) - {""}
+    # a single word ("cathy", "xzhou") is no name to link people on
+    return full if " " in full else "", {v for v in variants if " " in v}
+
+
+_INITIAL = re.compile(r"(?:^| )\w(?: |$)")
+_SLUG_SUFFIX = re.compile(r"(?:[-_]+[^-_]*\d[^-_]*)+[-_]*$")
+_SLUG_SEPARATORS = re.compile(r"[-_]+")
+
+
+def _has_initial(key: str) -> bool:
+    return _INITIAL.search(key) is not None
+
+
+@lru_cache(maxsize=1 << 16)
+def _company_key(company: str) -> str:
+    return pk.company_key(company)
+
+
 def _slug_name(account_id: str) -> str:
     """The name part of a profile slug (``wang-jianguo-8ad655`` -> ``wang jianguo``), else ""."""
     if "@" in account_id or ":" in account_id or len(account_id) > 100:
         return ""
-    parts = [p for p in account_id.replace("_", "-").split("-") if p]
-    while parts and any(ch.isdigit() for ch in parts[-1]):
-        parts.pop()
-    return " ".join(parts) if len(parts) >= 1 and sum(len(p) for p in parts) >= 3 else ""
+    core = _SLUG_SEPARATORS.sub(" ", _SLUG_SUFFIX.sub("", account_id)).strip()
+    return core if len(core.replace(" ", "")) >= 3 and not any(ch.isdigit() for ch in core) else ""
 
 
 def _groups(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[list[pa.RecordBatch]]:
