@@ -104,7 +104,8 @@ class CampaignBackend(ABC):
         self, groups: Sequence[int], *, sample: int | None = None, with_text: bool = False
     ) -> pa.Table:
         """Member messages of ``groups``: all of them, or up to ``sample`` per group (one per wording,
-        most repeated first, earliest message of each). Columns: ``group``, ``cluster``, the contract's
+        most repeated first, earliest message of each; then with ``rank``, 0 for the most repeated, and
+        ``weight``, the group's messages in that wording). Columns: ``group``, ``cluster``, the contract's
         columns (``message_id``, ``sent_at``, ``sender_id``, ``recipient_id``, ``recipient_org``,
         ``recipient_sector``), and with ``with_text`` every other contract column too."""
 

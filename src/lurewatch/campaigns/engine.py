@@ -17,8 +17,10 @@ The algorithm, on any :class:`~lurewatch.campaigns.backend.CampaignBackend`:
 5. **Candidates**: groups reaching at least ``min_recipients`` distinct recipients, through several
    accounts or through one wording repeated to that many people (fan-out).
 6. **Screening**: a sample of each candidate (the earliest message of each wording, most repeated
-   first, up to ``sample``) goes through the approach screener; the campaign's category is the
-   argmax of the mean category scores and its risk the mean risk. Campaigns of benign or commercial
+   first, up to ``sample``) goes through the approach screener; each sampled message counts as many
+   times as its wording was sent in the group. The campaign's category is the argmax of the weighted
+   mean category scores (benign and commercial discounted for persona rotation: see
+   :func:`_campaign_category`) and its risk the weighted mean risk. Campaigns of benign or commercial
    category (recruiter and sales sequences) are kept only with ``include_benign``.
 """
 
@@ -155,7 +157,7 @@ def find_campaigns(
     stats["candidates"] = len(candidates)
     lap("groups")
     _say(progress, f"screening {len(candidates):,} candidate groups")
-    verdicts = _screen(backend, candidates, screener, options, screen_workers, progress)
+    verdicts = _screen(backend, summaries, candidates, screener, options, screen_workers, progress)
     lap("screening")
     kept = [g for g in candidates if options.include_benign or verdicts[g][0] in THREAT_CAMPAIGN_CATEGORIES]
     members = backend.group_messages(kept) if kept else None
@@ -333,6 +335,7 @@ def _opt(value: object) -> str | None:
 
 def _screen(
     backend: CampaignBackend,
+    summaries: pa.Table,
     candidates: list[int],
     screener: object,
     options: CampaignOptions,
@@ -355,11 +358,15 @@ def _screen(
     sums: dict[int, dict[Category, float]] = defaultdict(lambda: defaultdict(float))
     risks: dict[int, float] = defaultdict(float)
     counts: Counter[int] = Counter()
-    assessed = zip(groups, screener.assess_many(approaches, workers), strict=True)  # type: ignore[attr-defined]
-    for done, (g, (_approach, assessment)) in enumerate(assessed, start=1):
+    weights = [float(r.get("weight") or 1) for r in rows]
+    accounts = {int(r["group"]): int(r["accounts"]) for r in summaries.to_pylist()}
+    totals: dict[int, float] = defaultdict(float)
+    assessed = zip(groups, weights, screener.assess_many(approaches, workers), strict=True)  # type: ignore[attr-defined]
+    for done, (g, w, (_approach, assessment)) in enumerate(assessed, start=1):
         for cat, score in assessment.category_scores.items():
-            sums[g][Category(cat)] += score
-        risks[g] += assessment.risk
+            sums[g][Category(cat)] += w * score
+        risks[g] += w * assessment.risk
+        totals[g] += w
         counts[g] += 1
         if progress and done % 1000 == 0:
             progress("screening", done, len(rows))
@@ -369,10 +376,33 @@ def _screen(
         if n == 0:
             out[g] = (Category.BENIGN, 0.0, {}, 0, None)
             continue
-        means = {cat: round(s / n, 4) for cat, s in sums[g].items()}
-        category = max(means, key=lambda c: (means[c], c.value)) if means else Category.BENIGN
-        out[g] = (category, round(risks[g] / n, 4), means, n, exemplars.get(g))
+        means = {cat: round(s / totals[g], 4) for cat, s in sums[g].items()}
+        category = _campaign_category(means, accounts.get(g, 1))
+        out[g] = (category, round(risks[g] / totals[g], 4), means, n, exemplars.get(g))
     return out
+
+
+#: how much less likely benign or commercial wording is to be what it seems when one operator sends it
+#: through several accounts tied together by a shared photo, contact or name (see _campaign_category)
+ROTATION_DISCOUNT = 0.5
+
+
+def _campaign_category(means: dict[Category, float], accounts: int) -> Category:
+    """The category with the highest mean score, messages weighted by how often their wording was sent.
+
+    When the group is several accounts joined by identity evidence (persona rotation, itself a mark of
+    fake profiles), the benign and commercial scores are halved first: an honest recruiter or salesperson
+    writes from one account, so a network of personas sending friendly-looking openers (a roundtable
+    invitation, a follow-up) is more likely the early stage of an approach than ordinary traffic.
+    """
+    if not means:
+        return Category.BENIGN
+    adjusted = dict(means)
+    if accounts >= 2:
+        for cat in (Category.BENIGN, Category.COMMERCIAL):
+            if cat in adjusted:
+                adjusted[cat] *= 1.0 - ROTATION_DISCOUNT
+    return max(adjusted, key=lambda c: (adjusted[c], c.value))
 
 
 def _build(

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -324,10 +325,8 @@ class LocalBackend(CampaignBackend):
         return dict(zip(clusters[keep].tolist(), counts[keep].tolist(), strict=True))
 
     def account_keys(self, max_accounts: int) -> pa.Table:
-        import duckdb
-
         rows = self._key_rows()
-        con = duckdb.connect()
+        con = _duckdb()
         try:
             con.register("k", rows)
             grouped = con.sql(
@@ -422,21 +421,21 @@ class LocalBackend(CampaignBackend):
         )
 
     def group_summaries(self, min_recipients: int, burst_window_s: int, max_accounts: int = 50) -> pa.Table:
-        import duckdb
-
-        # only groups that can qualify: several accounts, or one account whose wording repeats
+        # only groups that can qualify: several accounts, or one account repeating a wording of its
+        # own; a wording sent by many accounts is a stock phrase, whose reach says nothing of one operator
         acc_per_group = np.bincount(self.group, minlength=int(self.group.max(initial=0)) + 1)
-        msg_group = self.group[self.sender]
-        multi_cluster = (np.bincount(self.cluster, minlength=self.n) >= 2)[self.cluster]
-        interesting = (acc_per_group[msg_group] >= 2) | multi_cluster
-        rows = np.flatnonzero(interesting)
-        table = self._message_table(rows)
-        # a wording sent by many accounts is a stock phrase: its reach says nothing about one operator
-        cl, per_cluster = _distinct_per(self.cluster[rows], self.sender[rows], len(self.accounts.values))
-        stock = cl[per_cluster > max_accounts]
-        table = table.append_column("rare", pa.array(~np.isin(self.cluster[rows], stock)))
+        multi = np.flatnonzero((np.bincount(self.cluster, minlength=self.n) >= 2)[self.cluster])
+        cl, per_cluster = _distinct_per(self.cluster[multi], self.sender[multi], len(self.accounts.values))
+        rare_cluster = np.zeros(self.n, dtype=bool)
+        rare_cluster[cl[per_cluster <= max_accounts]] = True
+        rare = np.zeros(self.n, dtype=bool)
+        rare[multi] = rare_cluster[self.cluster[multi]]
+        del multi, cl, per_cluster, rare_cluster
+        rows = np.flatnonzero((acc_per_group[self.group[self.sender]] >= 2) | rare)
+        table = self._message_table(rows).append_column("rare", pa.array(rare[rows]))
+        del rare
         null_time = np.iinfo(np.int64).min
-        con = duckdb.connect()
+        con = _duckdb()
         try:
             con.register("m", table)
             out = con.sql(
@@ -475,9 +474,9 @@ class LocalBackend(CampaignBackend):
         wanted = np.zeros(int(self.group.max(initial=0)) + 1, dtype=bool)
         wanted[np.asarray(list(groups), dtype=np.int64)] = True
         rows = np.flatnonzero(wanted[self.group[self.sender]])
-        rank = None
+        rank = weight = None
         if sample is not None and rows.size:
-            rows, rank = self._sample(rows, sample)
+            rows, rank, weight = self._sample(rows, sample)
         out = {
             "group": pa.array(self.group[self.sender[rows]]),
             "cluster": pa.array(self.cluster[rows]),
@@ -499,14 +498,15 @@ class LocalBackend(CampaignBackend):
         }
         if rank is not None:
             out["rank"] = pa.array(rank)
+            out["weight"] = pa.array(weight)
         table = pa.table(out)
         if with_text:
             table = self._attach_text(table)
         return table
 
-    def _sample(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _sample(self, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Up to ``k`` rows per group: the earliest message of each wording, most repeated wording first
-        (rank 0), in that order."""
+        (rank 0), in that order; with the number of the group's messages in each one's wording."""
         grp = self.group[self.sender[rows]]
         clu = self.cluster[rows]
         sent = self.sent[rows]
@@ -516,16 +516,17 @@ class LocalBackend(CampaignBackend):
         first = np.ones(order.size, dtype=bool)
         first[1:] = (g_o[1:] != g_o[:-1]) | (c_o[1:] != c_o[:-1])
         heads = order[first]
-        sizes = np.bincount(self.cluster, minlength=self.n)[clu[heads]]
+        starts = np.flatnonzero(first)
+        sizes = np.diff(np.append(starts, order.size))
         # per group, by wording size descending (then time)
         order2 = np.lexsort((sent[heads], -sizes, grp[heads]))
-        heads = heads[order2]
+        heads, sizes = heads[order2], sizes[order2]
         g_h = grp[heads]
         start = np.ones(heads.size, dtype=bool)
         start[1:] = g_h[1:] != g_h[:-1]
         rank = np.arange(heads.size) - np.maximum.accumulate(np.where(start, np.arange(heads.size), 0))
         keep = rank < k
-        return rows[heads[keep]], rank[keep].astype(np.int64)
+        return rows[heads[keep]], rank[keep].astype(np.int64), sizes[keep].astype(np.int64)
 
     def _attach_text(self, table: pa.Table) -> pa.Table:
         """Read the texts and profile fields of ``table``'s rows from the source (texts are not kept)."""
@@ -569,6 +570,19 @@ class LocalBackend(CampaignBackend):
 
     def close(self) -> None:
         self.bands = self.bbit = np.zeros(0)
+
+
+#: DuckDB's working memory before it spills to disk: the per-message arrays stay in NumPy, beside it
+DUCKDB_MEMORY = "1536MB"
+
+
+def _duckdb():  # type: ignore[no-untyped-def]
+    import tempfile
+
+    import duckdb
+
+    spill = Path(tempfile.gettempdir()) / f"lurewatch-duckdb-{os.getpid()}"
+    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": str(spill), "preserve_insertion_order": False})
 
 
 def _distinct_per(keys: np.ndarray, values: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:

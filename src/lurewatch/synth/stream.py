@@ -639,20 +639,27 @@ def _sensitive_recipients(rng: np.random.Generator, n_recipients: int, k: int) -
     return rng.permutation(pool)[:k] if len(pool) >= k else rng.choice(pool, k)
 
 
-def _persona_names(rng: np.random.Generator, category: str, count: int) -> list[tuple[str, str]]:
-    """(display name, slug core) per persona: variants of one name."""
+def _persona_names(
+    rng: np.random.Generator, category: str, count: int, identity: tuple[int, int]
+) -> list[tuple[str, str]]:
+    """(display name, slug core) per persona: variants of one name.
+
+    ``identity`` picks the operation's name (surname and English alias, or first and last name) from the
+    plan's draw without replacement: independent operations do not share a cover identity, so the
+    ground truth never calls two operations with one name, alias and company different campaigns.
+    """
     if category == "state_approach":
-        fam, fam_alt = CN_FAMILY[rng.integers(len(CN_FAMILY))]
+        fam, fam_alt = CN_FAMILY[identity[0] % len(CN_FAMILY)]
         giv, giv_alt = CN_GIVEN[rng.integers(len(CN_GIVEN))]
-        eng = EN_NAMES[rng.integers(len(EN_NAMES))]
+        eng = EN_NAMES[identity[1] % len(EN_NAMES)]
         variants = [
             (f"{giv} {fam}", f"{giv}-{fam}"), (f"{fam} {giv}", f"{fam}-{giv}"), (f"{giv_alt} {fam_alt}", f"{giv_alt}-{fam_alt}"),
             (f"{eng} {fam}", f"{eng}-{fam}"), (f"{fam} {giv} ({eng})", f"{fam}{giv}"), (f"{giv[0]}. {fam}", f"{giv[0]}{fam}"),
             (f"{fam_alt} {giv_alt}", f"{fam_alt}-{giv_alt}"), (f"{eng} {fam_alt}", f"{eng}-{fam_alt}"),
         ]  # fmt: skip
     else:
-        first = ("Sarah", "Emily", "Jessica", "Anna", "Linda")[rng.integers(5)]
-        last = ("Mitchell", "Carter", "Bennett", "Hayes", "Morgan")[rng.integers(5)]
+        first = ("Sarah", "Emily", "Jessica", "Anna", "Linda")[identity[0] % 5]
+        last = ("Mitchell", "Carter", "Bennett", "Hayes", "Morgan")[identity[1] % 5]
         variants = [
             (f"{first} {last}", f"{first}-{last}"), (f"{last} {first}", f"{last}-{first}"),
             (f"{first[0]}. {last}", f"{first[0]}{last}"), (f"{first} {last}-Brooks", f"{first}-{last}-brooks"),
@@ -685,6 +692,10 @@ def make_plan(n: int, seed: int = 0, campaigns: int = 10) -> Plan:
     sequence_truth: list[dict] = []
     categories = ("state_approach", "state_approach", "malware_lure", "state_approach", "scam")
     lure_domains = [LURE_DOMAINS[i] for i in rng.permutation(len(LURE_DOMAINS))]
+    company_order = rng.permutation(len(COMPANY_LOOKALIKES))
+    family_order, alias_order = rng.permutation(len(CN_FAMILY)), rng.permutation(len(EN_NAMES))
+    western_order = rng.permutation(25)
+    n_state = n_other = 0
 
     def add_rows(group: int, pos: np.ndarray, **cols: np.ndarray) -> None:
         rows["pos"].append(pos.astype(np.int64))
@@ -712,8 +723,19 @@ def make_plan(n: int, seed: int = 0, campaigns: int = 10) -> Plan:
         n_personas = int(min(count, rng.integers(3, 9 if category == "state_approach" else 7)))
         photo = int(_mix(np.array([seed * 1000 + c]), 77)[0])
         base_suffix = int(rng.integers(0x100000, 0xFFFFFF))
-        companies = [COMPANY_LOOKALIKES[i] for i in rng.choice(len(COMPANY_LOOKALIKES), 2, replace=False)]
-        names = _persona_names(rng, category, n_personas)
+        # cover companies, names and aliases are each operation's own while the pools last
+        companies = [COMPANY_LOOKALIKES[company_order[(2 * c + i) % len(company_order)]] for i in range(2)]
+        if category == "state_approach":
+            identity = (
+                int(family_order[n_state % len(family_order)]),
+                int(alias_order[n_state % len(alias_order)]),
+            )
+            n_state += 1
+        else:
+            pick = int(western_order[n_other % len(western_order)])
+            identity = (pick // 5, pick % 5)
+            n_other += 1
+        names = _persona_names(rng, category, n_personas, identity)
         handle_core = re.sub(r"[^a-z]", "", names[0][1].lower())[:8] + str(int(rng.integers(10, 99)))
         shared = [
             f"WeChat: {handle_core}", f"WhatsApp +852 5{int(rng.integers(1000000, 9999999))}",
