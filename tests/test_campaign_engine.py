@@ -253,3 +253,20 @@ def test_backend_tables_have_the_documented_columns(screener) -> None:
     assert members.column("text")[0].as_py().startswith("Dear Person")
     everything = backend.group_messages(summaries.column("group").to_pylist())
     assert sorted(everything.column("message_id").to_pylist()) == [r["message_id"] for r in rows]
+
+
+def test_weak_values_join_a_pair_only_together() -> None:
+    from lurewatch.campaigns.engine import _combine_weak
+
+    crowd = [f"acc{i}" for i in range(40)]  # one common name at one big company: forty people
+    values = [
+        ("name_company", "li wei | acme", 0.5, crowd),
+        ("name_text", "li wei | text:7", 0.5, ["acc3", "acc9"]),  # two of them also share wording
+        ("name_text", "li wei | text:8", 0.5, ["acc5", "zed"]),  # zed shares no company
+    ]
+    joined, contributing = _combine_weak(values, 0.6)
+    assert [(x, y, sorted(kinds)) for x, y, kinds in joined] == [
+        ("acc3", "acc9", ["name_company", "name_text"])
+    ]
+    assert contributing == {("name_company", "li wei | acme"), ("name_text", "li wei | text:7")}
+    assert _combine_weak(values[:1], 0.6) == ([], set())

@@ -186,8 +186,8 @@ def _links(keys: pa.Table, photo: pa.Table, options: CampaignOptions) -> tuple[p
     b: list[str] = []
     kinds: list[str] = []
     used: list[CampaignLink] = []
-    weak_pairs: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    weak_links: list[CampaignLink] = []
+    weak_values: list[tuple[str, str, float, list[str]]] = []
+    weak_messages: list[int] = []
     for kind, value, accounts, messages in zip(
         keys.column("kind").to_pylist(),
         keys.column("value").to_pylist(),
@@ -197,43 +197,26 @@ def _links(keys: pa.Table, photo: pa.Table, options: CampaignOptions) -> tuple[p
     ):
         rule = LINK_RULES.get(kind)
         weight = rule.weight if rule else UNKNOWN_KIND_WEIGHT
-        link = CampaignLink(
-            kind=kind,
-            value=_display_value(kind, value),
-            weight=weight,
-            account_ids=tuple(accounts),
-            message_count=int(messages or 0),
-            explanation=f"{len(accounts)} accounts: {rule.description if rule else kind}",
-        )
         if weight >= options.link_threshold:
             root = accounts[0]
             for other in accounts[1:]:
                 a.append(root)
                 b.append(other)
                 kinds.append(kind)
-            used.append(link)
-            continue
-        weak_links.append(link)
-        for i, x in enumerate(accounts):
-            for y in accounts[i + 1 :]:
-                held = weak_pairs[(x, y)]
-                held[kind] = max(weight, held.get(kind, 0.0))
-    joined: set[tuple[str, str]] = set()
-    for (x, y), held in weak_pairs.items():
-        if len(held) < 2:
-            continue
-        miss = 1.0
-        for w in held.values():
-            miss *= 1.0 - w
-        if 1.0 - miss >= options.link_threshold:
-            a.append(x)
-            b.append(y)
-            kinds.append("+".join(sorted(held)))
-            joined.add((x, y))
-    for link in weak_links:
-        ids = link.account_ids
-        if any((x, y) in joined for i, x in enumerate(ids) for y in ids[i + 1 :]):
-            used.append(link)
+            used.append(_link(kind, value, weight, accounts, messages))
+        else:
+            weak_values.append((kind, value, weight, accounts))
+            weak_messages.append(messages)
+    joined, contributing = _combine_weak(weak_values, options.link_threshold)
+    for x, y, held in joined:
+        a.append(x)
+        b.append(y)
+        kinds.append("+".join(sorted(held)))
+    used.extend(
+        _link(kind, value, weight, accounts, messages)
+        for (kind, value, weight, accounts), messages in zip(weak_values, weak_messages, strict=True)
+        if (kind, value) in contributing
+    )
     near = LINK_RULES["photo_hash_near"]
     if near.weight >= options.link_threshold:
         for x, y, d in zip(
@@ -262,6 +245,65 @@ def _links(keys: pa.Table, photo: pa.Table, options: CampaignOptions) -> tuple[p
         }
     )
     return table, used
+
+
+def _link(kind: str, value: str, weight: float, accounts: list[str], messages: int | None) -> CampaignLink:
+    rule = LINK_RULES.get(kind)
+    return CampaignLink(
+        kind=kind,
+        value=_display_value(kind, value),
+        weight=weight,
+        account_ids=tuple(accounts),
+        message_count=int(messages or 0),
+        explanation=f"{len(accounts)} accounts: {rule.description if rule else kind}",
+    )
+
+
+def _combine_weak(
+    values: list[tuple[str, str, float, list[str]]], threshold: float
+) -> tuple[list[tuple[str, str, set[str]]], set[tuple[str, str]]]:
+    """Account pairs whose weak shared values, of at least two kinds, reach ``threshold`` by noisy-OR.
+
+    A qualifying pair shares values of two or more kinds, so at least one of them is not the kind with
+    the most pairs: pairs are listed from the other kinds' values only, and the heaviest kind is looked
+    up per pair. (Listing every pair of a common kind, such as the same name at the same large company,
+    would be quadratic in its groups.) Returns the pairs with the kinds they share, and the (kind, value)
+    entries that joined at least one pair.
+    """
+    by_kind: dict[str, list[tuple[str, float, list[str]]]] = defaultdict(list)
+    for kind, value, weight, accounts in values:
+        by_kind[kind].append((value, weight, accounts))
+    if len(by_kind) < 2:
+        return [], set()
+    heavy = max(by_kind, key=lambda k: sum(len(acc) * (len(acc) - 1) for _, _, acc in by_kind[k]))
+    heavy_of: dict[str, dict[str, float]] = defaultdict(dict)
+    for value, weight, accounts in by_kind[heavy]:
+        for acc in accounts:
+            heavy_of[acc][value] = weight
+    pairs: dict[tuple[str, str], dict[str, tuple[float, list[str]]]] = defaultdict(dict)
+    for kind, entries in by_kind.items():
+        if kind == heavy:
+            continue
+        for value, weight, accounts in entries:
+            for i, x in enumerate(accounts):
+                for y in accounts[i + 1 :]:
+                    held = pairs[(x, y)].setdefault(kind, (0.0, []))
+                    pairs[(x, y)][kind] = (max(held[0], weight), [*held[1], value])
+    joined: list[tuple[str, str, set[str]]] = []
+    contributing: set[tuple[str, str]] = set()
+    for (x, y), held in pairs.items():
+        shared_heavy = heavy_of.get(x, {}).keys() & heavy_of.get(y, {}).keys()
+        if shared_heavy:
+            held[heavy] = (max(heavy_of[x][v] for v in shared_heavy), sorted(shared_heavy))
+        if len(held) < 2:
+            continue
+        miss = 1.0
+        for weight, _ in held.values():
+            miss *= 1.0 - weight
+        if 1.0 - miss >= threshold:
+            joined.append((x, y, set(held)))
+            contributing.update((kind, v) for kind, (_, vals) in held.items() for v in vals)
+    return joined, contributing
 
 
 def _display_value(kind: str, value: str) -> str:

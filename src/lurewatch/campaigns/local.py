@@ -13,7 +13,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +26,8 @@ from lurewatch.campaigns.signatures import SketchParams, sketch_batch
 
 #: b-bit rows kept per message for verifying candidate pairs (of the sketch's num_perm)
 VERIFY_ROWS = 64
+#: rows allocated up front when the stream does not say how many it has
+BATCH_CAPACITY = 1 << 16
 _PROFILE = ("sender_name", "sender_headline", "sender_company", "sender_location", "sender_photo_hash", "sender_created_at", "sender_connections")  # fmt: skip
 
 
@@ -77,21 +78,81 @@ def _map_batch(
     return sk.exact, sk.bands, np.ascontiguousarray(sk.bbit[:, :VERIFY_ROWS]), sk.empty, contacts
 
 
-@dataclass
-class _Chunks:
-    parts: dict[str, list[np.ndarray]] = field(default_factory=dict)
+class _Columns:
+    """Per-message arrays filled batch by batch in place.
 
-    def add(self, **arrays: np.ndarray) -> None:
-        for k, v in arrays.items():
-            self.parts.setdefault(k, []).append(v)
+    With the row count known up front (Parquet metadata) each array is allocated once at its final
+    size; otherwise it grows by half when full. Either way there is no end-of-stream concatenation,
+    which would briefly hold every array twice.
+    """
 
-    def take(self, name: str, dtype: type | np.dtype, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
-        parts = self.parts.pop(name, [])
-        if not parts:
-            return np.zeros((0, *shape_tail), dtype=dtype)
-        out = np.concatenate(parts)
-        parts.clear()
-        return out
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(capacity, 1)
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def put(self, offset: int, **columns: np.ndarray) -> None:
+        for name, values in columns.items():
+            need = offset + values.shape[0]
+            held = self.arrays.get(name)
+            if held is None or need > held.shape[0]:
+                size = max(need, self.capacity if held is None else int(held.shape[0] * 1.5) + 1)
+                grown = np.empty((size, *values.shape[1:]), dtype=values.dtype)
+                if held is not None:
+                    grown[:offset] = held[:offset]
+                held = self.arrays[name] = grown
+            held[offset:need] = values
+
+    def get(self, name: str, n: int, dtype: type | np.dtype, tail: tuple[int, ...] = ()) -> np.ndarray:
+        held = self.arrays.pop(name, None)
+        if held is None:
+            return np.zeros((0, *tail), dtype=dtype)
+        return held[:n] if held.shape[0] == n else held[:n].copy()
+
+
+class _Profiles:
+    """The sender_* fields of each account as first seen, kept as Arrow columns (not Python objects)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pa.Table] = []
+        self.table: pa.Table | None = None
+        self.row_of = np.zeros(0, dtype=np.int64)
+        self.seen = np.zeros(0, dtype=bool)
+
+    def add(self, batch: pa.RecordBatch, sender: np.ndarray, n_accounts: int) -> None:
+        if self.seen.size < n_accounts:
+            self.seen = np.concatenate(
+                [self.seen, np.zeros(max(n_accounts - self.seen.size, self.seen.size // 2), bool)]
+            )
+        accounts, first = np.unique(sender, return_index=True)
+        new = ~self.seen[accounts]
+        if not new.any():
+            return
+        self.seen[accounts[new]] = True
+        part = (
+            pa.Table.from_batches([batch]).select(list(_PROFILE)).take(pa.array(first[new].astype(np.int64)))
+        )
+        self.parts.append(part.append_column("account", pa.array(accounts[new].astype(np.int64))))
+
+    def finish(self, n_accounts: int) -> None:
+        schema = pa.schema([*(pa.field(c, pa.int64() if c == "sender_connections" else pa.string()) for c in _PROFILE), pa.field("account", pa.int64())])  # fmt: skip
+        self.table = pa.concat_tables(self.parts).combine_chunks() if self.parts else schema.empty_table()
+        self.parts = []
+        self.row_of = np.full(n_accounts, -1, dtype=np.int64)
+        self.row_of[self.table.column("account").to_numpy()] = np.arange(self.table.num_rows)
+
+    def chunks(
+        self, columns: Sequence[str], size: int = 100_000
+    ) -> Iterator[tuple[list[int], list[list[object]]]]:
+        """(accounts, [column values...]) in slices of ``size`` accounts, as Python values."""
+        assert self.table is not None
+        for lo in range(0, self.table.num_rows, size):
+            part = self.table.slice(lo, size)
+            yield part.column("account").to_pylist(), [part.column(c).to_pylist() for c in columns]
+
+    def rows(self, accounts: Sequence[int]) -> pa.Table:
+        assert self.table is not None
+        rows = self.row_of[np.asarray(accounts, dtype=np.int64)] if len(accounts) else np.zeros(0, np.int64)
+        return self.table.take(pa.array(rows))
 
 
 class LocalBackend(CampaignBackend):
@@ -107,7 +168,7 @@ class LocalBackend(CampaignBackend):
         self.recipients = _Interner()
         self.sectors = _Interner()
         self.orgs = _Interner()
-        self.profiles: dict[int, tuple[object, ...]] = {}
+        self._profiles = _Profiles()
         self.n = 0
         self._common: dict[str, int] = {}
         self.cluster = np.zeros(0, np.int64)
@@ -117,7 +178,8 @@ class LocalBackend(CampaignBackend):
     def ingest(self, source: StreamSource, progress: Progress | None = None) -> int:
         self.source = source
         total = source.size_hint()
-        chunks = _Chunks()
+        columns = _Columns(total or BATCH_CAPACITY)
+        profiles = self._profiles = _Profiles()
         contacts: list[pa.Table] = []
         message_ids: list[pa.Array] = []
 
@@ -135,21 +197,24 @@ class LocalBackend(CampaignBackend):
                     offset = self.n
                     rows = batch.num_rows
                     sender = self.accounts.encode(batch.column("sender_id"))
-                    self._keep_profiles(batch, sender)
+                    profiles.add(batch, sender, len(self.accounts.values))
                     sent = batch.column("sent_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
                     sent = (
                         np.where(np.isnan(sent), np.iinfo(np.int64).min, sent).astype(np.int64)
                         if sent.dtype.kind == "f"
                         else sent.astype(np.int64)
                     )
-                    chunks.add(
+                    columns.put(
+                        offset,
                         sender=sender,
                         recipient=self.recipients.encode(batch.column("recipient_id")),
                         sent=sent,
                         sector=self.sectors.encode(batch.column("recipient_sector")),
                         org=self.orgs.encode(batch.column("recipient_org")),
                         exact=exact,
-                        bands=bands,
+                        # the low 32 bits of each band key: a bucket shared by chance is caught
+                        # by the verification, and half the memory of the largest array
+                        bands=bands.astype(np.uint32),
                         bbit=bbit,
                         empty=empty,
                     )
@@ -160,16 +225,17 @@ class LocalBackend(CampaignBackend):
                     done += rows
                     if progress:
                         progress("sketching", done, total)
-        b = self.params.bands[0]
-        self.sender = chunks.take("sender", np.int32)
-        self.recipient = chunks.take("recipient", np.int32)
-        self.sent = chunks.take("sent", np.int64)
-        self.sector = chunks.take("sector", np.int32)
-        self.org = chunks.take("org", np.int32)
-        self.exact = chunks.take("exact", np.uint64)
-        self.bands = chunks.take("bands", np.uint64, (b,))
-        self.bbit = chunks.take("bbit", np.uint8, (VERIFY_ROWS,))
-        self.empty = chunks.take("empty", bool)
+        b, n = self.params.bands[0], self.n
+        self.sender = columns.get("sender", n, np.int32)
+        self.recipient = columns.get("recipient", n, np.int32)
+        self.sent = columns.get("sent", n, np.int64)
+        self.sector = columns.get("sector", n, np.int32)
+        self.org = columns.get("org", n, np.int32)
+        self.exact = columns.get("exact", n, np.uint64)
+        self.bands = columns.get("bands", n, np.uint32, (b,))
+        self.bbit = columns.get("bbit", n, np.uint8, (VERIFY_ROWS,))
+        self.empty = columns.get("empty", n, bool)
+        profiles.finish(len(self.accounts.values))
         self.message_ids = (
             pa.chunked_array(message_ids, pa.string()) if message_ids else pa.chunked_array([], pa.string())
         )
@@ -190,19 +256,6 @@ class LocalBackend(CampaignBackend):
         self.cluster = np.arange(self.n, dtype=np.int64)
         self.group = np.arange(len(self.accounts.values), dtype=np.int64)
         return self.n
-
-    def _keep_profiles(self, batch: pa.RecordBatch, sender: np.ndarray) -> None:
-        new = [
-            i
-            for i, a in zip(*np.unique(sender, return_index=True)[::-1], strict=True)
-            if int(a) not in self.profiles
-        ]
-        if not new:
-            return
-        idx = pa.array(np.asarray(new, dtype=np.int64))
-        cols = [batch.column(c).take(idx).to_pylist() for c in _PROFILE]
-        for row, pos in enumerate(new):
-            self.profiles[int(sender[pos])] = tuple(col[row] for col in cols)
 
     # -- 2. text clusters ------------------------------------------------------------------------------
     def text_clusters(self, threshold: float) -> int:
@@ -275,35 +328,33 @@ class LocalBackend(CampaignBackend):
             sel = np.isin(self.cluster, np.fromiter(cluster_accounts, dtype=np.int64))
             for a, c in set(zip(self.sender[sel].tolist(), self.cluster[sel].tolist(), strict=True)):
                 per_account_clusters.setdefault(a, set()).add(c)
-        names_of = {a: self._name_keys(a, prof[0]) for a, prof in self.profiles.items()}
+        names_of: dict[int, tuple[str, set[str]]] = {}
+        for accounts, (names,) in self._profiles.chunks(["sender_name"]):
+            for a, name in zip(accounts, names, strict=True):
+                names_of[a] = self._name_keys(a, name)
         # Initial forms ("j wang") count only where someone actually goes by one: two full names that
         # merely share an initial form ("Chou Hsiao-ming", "Chao Hsiao-ming") are different names.
         abbreviated = {full for full, _ in names_of.values() if _has_initial(full)}
-        for a, prof in self.profiles.items():
-            _name, _headline, company, _loc, photo, _created, _conn = prof
-            photo_value = pk.parse_photo_hash(photo) if photo else None
-            if photo_value is not None and photo_value not in pk.COMMON_PHOTO_HASHES:
-                acc.append(a), kind.append("photo_hash"), value.append(f"{photo_value:016x}")
-            full, variants = names_of[a]
-            names = {full} if full else set()
-            names.update(v for v in variants if not _has_initial(v) or v in abbreviated)
-            company_value = _company_key(str(company)[:200]) if company else ""
-            for nk in names:
-                if company_value:
-                    acc.append(a), kind.append("name_company"), value.append(f"{nk} | {company_value}")
-                for c in per_account_clusters.get(a, ()):
-                    acc.append(a), kind.append("name_text"), value.append(f"{nk} | text:{c}")
+        for accounts, (companies, photos) in self._profiles.chunks(["sender_company", "sender_photo_hash"]):
+            for a, company, photo in zip(accounts, companies, photos, strict=True):
+                photo_value = pk.parse_photo_hash(photo) if photo else None
+                if photo_value is not None and photo_value not in pk.COMMON_PHOTO_HASHES:
+                    acc.append(a), kind.append("photo_hash"), value.append(f"{photo_value:016x}")
+                full, variants = names_of[a]
+                keys = {full} if full else set()
+                keys.update(v for v in variants if not _has_initial(v) or v in abbreviated)
+                company_value = _company_key(str(company)[:200]) if company else ""
+                for nk in keys:
+                    if company_value:
+                        acc.append(a), kind.append("name_company"), value.append(f"{nk} | {company_value}")
+                    for c in per_account_clusters.get(a, ()):
+                        acc.append(a), kind.append("name_text"), value.append(f"{nk} | text:{c}")
+            if len(acc) > 500_000:
+                tables.append(_key_table(acc, kind, value))
+                acc, kind, value = [], [], []
+        del names_of
         if acc:
-            tables.append(
-                pa.table(
-                    {
-                        "account": pa.array(acc, pa.int64()),
-                        "kind": pa.array(kind, pa.string()),
-                        "value": pa.array(value, pa.string()),
-                        "messages": pa.array(np.zeros(len(acc), np.int64)),
-                    }
-                )
-            )
+            tables.append(_key_table(acc, kind, value))
         if not tables:
             return pa.table({"account": pa.array([], pa.int64()), "kind": pa.array([], pa.string()), "value": pa.array([], pa.string()), "messages": pa.array([], pa.int64())})  # fmt: skip
         return pa.concat_tables(tables)
@@ -363,11 +414,12 @@ class LocalBackend(CampaignBackend):
 
     def photo_pairs(self, max_distance: int) -> pa.Table:
         ids, hashes = [], []
-        for a, prof in self.profiles.items():
-            value = pk.parse_photo_hash(prof[4]) if prof[4] else None
-            if value is not None and value not in pk.COMMON_PHOTO_HASHES:
-                ids.append(a)
-                hashes.append(value)
+        for accounts, (photos,) in self._profiles.chunks(["sender_photo_hash"]):
+            for a, photo in zip(accounts, photos, strict=True):
+                value = pk.parse_photo_hash(photo) if photo else None
+                if value is not None and value not in pk.COMMON_PHOTO_HASHES:
+                    ids.append(a)
+                    hashes.append(value)
         empty = pa.table({"account_a": pa.array([], pa.string()), "account_b": pa.array([], pa.string()), "distance": pa.array([], pa.int64())})  # fmt: skip
         if max_distance < 1 or len(hashes) < 2:
             return empty
@@ -560,13 +612,8 @@ class LocalBackend(CampaignBackend):
     def account_profiles(self, accounts: Iterable[str]) -> pa.Table:
         ids = self.accounts.ids
         wanted = [a for a in accounts if a in ids]
-        rows = [self.profiles.get(ids[a], (None,) * len(_PROFILE)) for a in wanted]
-        cols = {"sender_id": pa.array(wanted, pa.string())}
-        for i, name in enumerate(_PROFILE):
-            cols[name] = pa.array(
-                [r[i] for r in rows], pa.int64() if name == "sender_connections" else pa.string()
-            )
-        return pa.table(cols)
+        table = self._profiles.rows([ids[a] for a in wanted])
+        return table.drop_columns(["account"]).add_column(0, "sender_id", pa.array(wanted, pa.string()))
 
     def close(self) -> None:
         self.bands = self.bbit = np.zeros(0)
@@ -582,7 +629,13 @@ def _duckdb():  # type: ignore[no-untyped-def]
     import duckdb
 
     spill = Path(tempfile.gettempdir()) / f"lurewatch-duckdb-{os.getpid()}"
-    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": str(spill), "preserve_insertion_order": False})
+    return duckdb.connect(
+        config={
+            "memory_limit": DUCKDB_MEMORY,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": False,
+        }
+    )
 
 
 def _distinct_per(keys: np.ndarray, values: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
@@ -616,6 +669,17 @@ def _names_of(display: str, slug: str) -> tuple[str, set[str]]:
 _INITIAL = re.compile(r"(?:^| )\w(?: |$)")
 _SLUG_SUFFIX = re.compile(r"(?:[-_]+[^-_]*\d[^-_]*)+[-_]*$")
 _SLUG_SEPARATORS = re.compile(r"[-_]+")
+
+
+def _key_table(acc: list[int], kind: list[str], value: list[str]) -> pa.Table:
+    return pa.table(
+        {
+            "account": pa.array(acc, pa.int64()),
+            "kind": pa.array(kind, pa.string()),
+            "value": pa.array(value, pa.string()),
+            "messages": pa.array(np.zeros(len(acc), np.int64)),
+        }
+    )
 
 
 def _has_initial(key: str) -> bool:
