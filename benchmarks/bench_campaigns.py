@@ -41,7 +41,8 @@ seconds = time.perf_counter() - started
 truth, sequences = read_truth(sys.argv[2])
 result = score(run.campaigns, truth, sequences).as_dict()
 result.pop("per_campaign")
-print(json.dumps({"pipeline_seconds": round(seconds, 2), "stats": run.stats, "score": result}, default=str))
+with open(sys.argv[3], "w", encoding="utf-8") as fh:
+    json.dump({"pipeline_seconds": round(seconds, 2), "stats": run.stats, "score": result}, fh, default=str)
 """
 
 
@@ -79,8 +80,9 @@ def main() -> None:
                 [str(lurewatch), "synth", str(size), str(stream), "--seed", str(args.seed), "--campaigns", str(args.campaigns), "--truth", str(truth)],
                 check=True,
             )  # fmt: skip
-        wall, peak_kib, stdout = run_measured([str(exe), "-c", CHILD, str(stream), str(truth)])
-        child = json.loads(stdout.strip().splitlines()[-1])
+        report = OUT / f"campaigns-{size}-{args.seed}.result.json"
+        wall, peak_kib, _ = run_measured([str(exe), "-c", CHILD, str(stream), str(truth), str(report)])
+        child = json.loads(report.read_text(encoding="utf-8"))
         row = {
             "messages": size,
             "campaigns_planted": args.campaigns,
