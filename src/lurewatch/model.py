@@ -36,6 +36,15 @@ class Category(StrEnum):
 THREAT_CATEGORIES: frozenset[Category] = frozenset({Category.STATE_APPROACH, Category.MALWARE_LURE})
 
 
+def severity_of(risk: float) -> str:
+    """The severity band of a risk: high from 0.7, medium from 0.4, else low."""
+    if risk >= 0.7:
+        return "high"
+    if risk >= 0.4:
+        return "medium"
+    return "low"
+
+
 def _pickled_as_tuple(cls: type[T]) -> type[T]:
     """Pickle ``cls`` as its constructor and a tuple of its fields.
 
@@ -206,11 +215,7 @@ class Assessment:
 
     @property
     def severity(self) -> str:
-        if self.risk >= 0.7:
-            return "high"
-        if self.risk >= 0.4:
-            return "medium"
-        return "low"
+        return severity_of(self.risk)
 
 
 @dataclass(slots=True)
@@ -313,8 +318,4 @@ class Campaign:
 
     @property
     def severity(self) -> str:
-        if self.risk >= 0.7:
-            return "high"
-        if self.risk >= 0.4:
-            return "medium"
-        return "low"
+        return severity_of(self.risk)
