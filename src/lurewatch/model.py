@@ -319,3 +319,33 @@ class Campaign:
     @property
     def severity(self) -> str:
         return severity_of(self.risk)
+
+
+#: What an analyst can conclude about an approach (besides naming the category it should have had).
+CASE_VERDICTS: tuple[str, ...] = ("confirmed", "benign", "false_positive")
+#: Where a case stands in triage.
+CASE_STATUSES: tuple[str, ...] = ("new", "triaged", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNote:
+    """A free-text note an analyst added to a case."""
+
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """The triage state of one approach: who reported it, who handles it, and what they concluded."""
+
+    approach_id: str
+    status: str = "new"
+    #: one of :data:`CASE_VERDICTS` or a :class:`Category` value; ``None`` until someone decides
+    verdict: str | None = None
+    assignee: str | None = None
+    #: users who reported this message (duplicate reports of the same message merge into one case)
+    reporters: tuple[str, ...] = ()
+    notes: tuple[CaseNote, ...] = ()
+    updated_at: datetime | None = None
