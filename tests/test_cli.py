@@ -367,6 +367,17 @@ def test_import_then_report(inputs: Path, tmp_path: Path) -> None:
     assert first_messages["li:c-bob"].startswith("'@SUM(1)")
 
 
+def test_import_of_every_input_kind(tmp_path: Path) -> None:
+    """Each kind the readers detect can be imported (an .eml file once crashed the import)."""
+    fixtures = Path(__file__).parent / "fixtures" / "email"
+    eml = sorted(fixtures.glob("*.eml"))[0]
+    ws = tmp_path / "ws.sqlite"
+    result = run("import", "--workspace", ws, eml, cwd=tmp_path)
+    assert_ok(result)
+    assert "1 approaches added" in result.stderr or "approach added" in result.stderr, result.stderr
+    assert len(report_ids(ws, tmp_path)) == 1
+
+
 def test_import_keeps_going_past_a_bad_input(inputs: Path, tmp_path: Path) -> None:
     bad = tmp_path / "wrong"
     bad.mkdir()

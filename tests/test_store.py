@@ -58,7 +58,7 @@ TABLES = (
     "campaign_members",
     VERSION_TABLE,
 )
-HEAD = "0004"
+HEAD = "0005"
 
 
 # -- factories -------------------------------------------------------------------------------------
@@ -143,20 +143,6 @@ def snapshot(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
 
 
 # -- fixtures --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def workspace_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "nested" / "dir" / "workspace.sqlite")
-    if not PG_URL:
-        pytest.skip("LUREWATCH_TEST_POSTGRES_URL not set")
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
-    engine.dispose()
-    return PG_URL
 
 
 @pytest.fixture

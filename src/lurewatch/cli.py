@@ -1040,6 +1040,142 @@ def synth(
 
 
 @app.command()
+def serve(
+    workspace: WorkspaceOption = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: LUREWATCH_WEB_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: LUREWATCH_WEB_PORT, 8000).", min=1, max=65535)
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Server processes (each keeps its own login rate limit).", min=1, max=32)
+    ] = 1,
+) -> None:
+    """Run the web dashboard and JSON API (FastAPI on uvicorn) over the workspace."""
+    import uvicorn
+
+    core = _core()
+    settings = core.settings
+    target = workspace or settings.database_url or settings.workspace
+    with core.open_workspace(target) as ws:
+        from lurewatch.store.users import Users
+
+        if Users(ws).count() == 0:
+            err.print(
+                "no users yet: create the first admin with `lurewatch users add NAME --role admin`",
+                style="yellow",
+            )
+    host = host or settings.web_host
+    port = port or settings.web_port
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.web_secure_cookies:
+        err.print(
+            f"listening on {host}: serve it behind HTTPS and set LUREWATCH_WEB_SECURE_COOKIES=1",
+            style="yellow",
+        )
+    # The app factory reads its workspace from the environment, so every worker process opens the same one.
+    if workspace is not None:
+        os.environ["LUREWATCH_WORKSPACE"] = str(workspace)
+        os.environ.pop("LUREWATCH_DATABASE_URL", None)
+    err.print(Text(f"lurewatch dashboard on http://{host}:{port}/ (workspace {target}); Ctrl-C stops it"))
+    uvicorn.run(
+        "lurewatch.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+users_app = typer.Typer(help="Manage the web dashboard's users.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(users_app, name="users")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise LurewatchError("no terminal to ask for the password: pass --password-stdin and pipe it in")
+    first = typer.prompt("Password", hide_input=True)
+    if typer.prompt("Again", hide_input=True) != first:
+        raise LurewatchError("the two passwords differ")
+    return str(first)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Lower-case letters, digits and . _ @ -")],
+    role: Annotated[
+        str | None,
+        typer.Option(help="admin, analyst or reporter (default: admin for the first user, reporter after)."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Add a dashboard user (the first admin is made this way); asks for the password twice."""
+    from lurewatch.store.users import Users
+
+    core = _core()
+    with core.open_workspace(workspace or core.settings.database_url or core.settings.workspace) as ws:
+        users = Users(ws)
+        chosen = role or ("admin" if users.count() == 0 else "reporter")
+        password = _read_password(password_stdin)
+        added = users.add(username, password, chosen, actor="cli")
+    err.print(Text(f"user {added.username} added with the {added.role} role"))
+
+
+@users_app.command("list")
+def users_list(workspace: WorkspaceOption = None) -> None:
+    """List the dashboard's users."""
+    from lurewatch.store.users import Users
+
+    core = _core()
+    with _existing_workspace(core, workspace) as ws:
+        for u in Users(ws).list():
+            out.print(
+                Text(
+                    f"{u.username}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.created_at:%Y-%m-%d}"
+                )
+            )
+
+
+@users_app.command("set")
+def users_set(
+    username: Annotated[str, typer.Argument(help="The user to change.")],
+    role: Annotated[str | None, typer.Option(help="New role: admin, analyst or reporter.")] = None,
+    disable: Annotated[
+        bool | None, typer.Option("--disable/--enable", help="Disable (signs them out) or re-enable.")
+    ] = None,
+    password: Annotated[
+        bool,
+        typer.Option("--password", help="Set a new password (asked for, or read with --password-stdin)."),
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Change a user's role, disable or re-enable them, or reset their password."""
+    from lurewatch.store.users import Users
+
+    core = _core()
+    with _existing_workspace(core, workspace) as ws:
+        users = Users(ws)
+        if users.get(username) is None:
+            raise LurewatchError(f"no user {username!r}")
+        new_password = _read_password(password_stdin) if (password or password_stdin) else None
+        changed = users.change(username, actor="cli", role=role, disabled=disable, password=new_password)
+    err.print(
+        Text(f"user {changed.username}: {changed.role}, {'disabled' if changed.disabled else 'active'}")
+    )
+
+
+@app.command()
 def version() -> None:
     """Print the lurewatch version."""
     out.print(f"lurewatch {__version__}")

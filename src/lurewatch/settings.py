@@ -60,6 +60,20 @@ class Settings:
     campaign_max_accounts_per_key: int = 50
     #: campaigns: profile-photo hashes up to this many bits apart count as one photo (0: identical only)
     campaign_photo_distance: int = 2
+    #: web dashboard (`lurewatch serve`): address and port to listen on; loopback unless you mean otherwise
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    #: web dashboard: hours a sign-in lasts
+    web_session_hours: float = 12.0
+    #: web dashboard: mark cookies Secure (set this when the dashboard is served over HTTPS)
+    web_secure_cookies: bool = False
+    #: web dashboard: largest file a user may upload in a report, in bytes
+    web_max_upload_bytes: int = 50 * MiB
+    #: web dashboard: failed sign-ins allowed per username and per client address within the window
+    web_login_attempts: int = 5
+    web_login_window_s: int = 900
+    #: TLP 2.0 marking given to exports unless asked otherwise (clear, green, amber, amber+strict, red)
+    export_tlp: str = "amber"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -144,6 +144,7 @@ class ApproachRecord(Base):
         Index(None, "import_id"),
         Index(None, "sender_key"),
         Index(None, "recipient_key"),
+        Index(None, "assignee"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -181,6 +182,10 @@ class ApproachRecord(Base):
     # Triage.
     status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     verdict: Mapped[str | None]
+    #: username of the analyst handling the case (migration 0005)
+    assignee: Mapped[str | None]
+    #: when the triage state last changed (migration 0005)
+    updated_at: Mapped[datetime | None]
 
     messages: Mapped[list[MessageRecord]] = relationship(
         order_by="MessageRecord.position", cascade="all, delete-orphan", passive_deletes=True
@@ -271,3 +276,79 @@ class CampaignMemberRecord(Base):
     message_id: Mapped[str] = mapped_column(Text, primary_key=True)
     account_id: Mapped[str]
     recipient_id: Mapped[str]
+
+
+#: Values of ``users.role``: admins manage users and settings, analysts triage every case, reporters
+#: report messages and see only their own reports.
+ROLES: tuple[str, ...] = ("admin", "analyst", "reporter")
+
+
+class UserRecord(Base):
+    """A person who signs in to the web dashboard."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'analyst', 'reporter')", name="role"),)
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: argon2id hash in PHC string form
+    password_hash: Mapped[str]
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSessionRecord(Base):
+    """A signed-in browser session; the cookie holds the token, the table only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index(None, "username"), Index(None, "expires_at"))
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class CaseReportRecord(Base):
+    """Who reported an approach: duplicate reports of one message become one case with many reporters."""
+
+    __tablename__ = "case_reports"
+    __table_args__ = (Index(None, "username"),)
+
+    approach_id: Mapped[str] = mapped_column(
+        ForeignKey("approaches.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reported_at: Mapped[datetime]
+
+
+class CaseNoteRecord(Base):
+    """An analyst's note on a case."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index(None, "approach_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    approach_id: Mapped[str] = mapped_column(ForeignKey("approaches.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class AuditRecord(Base):
+    """One line of the append-only audit log: who viewed or changed what, when.
+
+    Database triggers (migration 0005) refuse UPDATE and DELETE on this table on both back-ends.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "at"), Index(None, "object_type", "object_id"), Index(None, "username"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    username: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None]
+    detail: Mapped[dict[str, Any]]

@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import re
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,16 +69,21 @@ from lurewatch.store.tables import (
     VERSION_TABLE,
     AccountRecord,
     ApproachRecord,
+    AuditRecord,
     Base,
     CampaignMemberRecord,
     CampaignRecord,
+    CaseReportRecord,
     ImportRecord,
     MessageRecord,
     SignalRecord,
 )
 
 #: Values accepted for an import's ``kind``.
-IMPORT_KINDS: Final[frozenset[str]] = frozenset({"linkedin_export", "email", "mbox", "corpus", "pasted"})
+#: Every :class:`~lurewatch.ingest.read.InputKind` value, plus "email" and "pasted" (written by 0.1 imports).
+IMPORT_KINDS: Final[frozenset[str]] = frozenset(
+    {"linkedin_export", "eml", "eml_folder", "mbox", "corpus", "text", "email", "pasted"}
+)
 
 #: Rows per INSERT batch and ids per ``IN (...)`` look-up.
 CHUNK: Final = 1000
@@ -121,6 +127,15 @@ class ImportSummary:
     approaches_added: int
     approaches_skipped_duplicate: int
     already_imported: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    import_id: int
+    #: every approach the report held, in order: new ones and the cases its duplicates merged into
+    approach_ids: tuple[str, ...]
+    added: int
+    merged: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +364,86 @@ class Workspace:
                 return ImportSummary(record.id, writer.added, writer.duplicates, already_imported=False)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot import {source} into {self.url}: {_describe(exc)}") from exc
+
+    def record_report(
+        self,
+        source: str,
+        kind: str,
+        items: Iterable[tuple[Approach, Assessment]],
+        stats: IngestStats,
+        reporter: str,
+    ) -> ReportSummary:
+        """Store what a user reported through the dashboard and record them as its reporter.
+
+        Unlike :meth:`import_approaches`, reporting the same file or message twice is not a no-op:
+        every report is an event. Approaches already held (same id or content) are not stored again;
+        the reporter joins the existing case instead, so duplicate reports merge into one case. The
+        approaches, the reporter links and their audit lines are written in one transaction.
+        """
+        if kind not in IMPORT_KINDS:
+            raise ValueError(f"unknown import kind {kind!r}; expected one of {sorted(IMPORT_KINDS)}")
+        now = datetime.now(UTC)
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session:
+                self._lock(session.connection())
+                writer = _ImportWriter(session)
+                record = ImportRecord(
+                    source=clean_text(str(source)),
+                    digest=f"report:{uuid.uuid4().hex}",
+                    kind=kind,
+                    imported_at=now,
+                    owner_key=None,
+                    owner_name=None,
+                    counts={},
+                    approaches_added=0,
+                    approaches_duplicate=0,
+                )
+                session.add(record)
+                session.flush()
+                writer.import_id = record.id
+                for approach, assessment in items:
+                    writer.add(approach, assessment)
+                    if writer.pending >= CHUNK:
+                        writer.flush()
+                writer.flush()
+                record.counts = _clean_json(stats.as_dict())
+                record.approaches_added = writer.added
+                record.approaches_duplicate = writer.duplicates
+                ids = list(dict.fromkeys(writer.resolved))
+                user = clean_text(reporter)
+                known: set[str] = set()
+                for part in _slices(ids):
+                    known.update(
+                        session.scalars(
+                            select(CaseReportRecord.approach_id).where(
+                                CaseReportRecord.username == user, CaseReportRecord.approach_id.in_(part)
+                            )
+                        )
+                    )
+                fresh = [aid for aid in ids if aid not in known]
+                for part in _slices(fresh):
+                    session.execute(
+                        insert(CaseReportRecord),
+                        [{"approach_id": aid, "username": user, "reported_at": now} for aid in part],
+                    )
+                    session.execute(
+                        insert(AuditRecord),
+                        [
+                            {
+                                "at": now,
+                                "username": user,
+                                "action": "report",
+                                "object_type": "approach",
+                                "object_id": aid,
+                                "detail": {"source": clean_text(str(source))[:200]},
+                            }
+                            for aid in part
+                        ],
+                    )
+                session.commit()
+                return ReportSummary(record.id, tuple(ids), writer.added, writer.duplicates)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot store the report in {self.url}: {_describe(exc)}") from exc
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -637,6 +732,8 @@ class _ImportWriter:
         self.seen = 0
         self.added = 0
         self.duplicates = 0
+        #: the stored approach id of every item written so far, in order (a repeat maps to the held case)
+        self.resolved: list[str] = []
 
     @property
     def pending(self) -> int:
@@ -662,10 +759,13 @@ class _ImportWriter:
         for aid, fp, approach, assessment in batch:
             if aid in known_ids or fp in known_fps:
                 self.duplicates += 1
+                # A repeat is the case already held: the same id, else the one with this content.
+                self.resolved.append(aid if aid in known_ids else known_fps[fp])
                 continue
             known_ids.add(aid)
-            known_fps.add(fp)
+            known_fps[fp] = aid
             keep.append((aid, fp, approach, assessment))
+            self.resolved.append(aid)
         if not keep:
             return
 
@@ -698,19 +798,21 @@ class _ImportWriter:
         self._insert(SignalRecord, signal_rows)
         self.added += len(approach_rows)
 
-    def _existing(self, ids: list[str], fingerprints: list[str]) -> tuple[set[str], set[str]]:
+    def _existing(self, ids: list[str], fingerprints: list[str]) -> tuple[set[str], dict[str, str]]:
+        """Which of ``ids`` are stored, and the stored approach id of each known fingerprint."""
         found_ids: set[str] = set()
-        found_fps: set[str] = set()
+        found_fps: dict[str, str] = {}
         for part in _slices(sorted(set(ids))):
             found_ids.update(
                 self._session.scalars(select(ApproachRecord.id).where(ApproachRecord.id.in_(part)))
             )
         for part in _slices(sorted(set(fingerprints))):
-            found_fps.update(
-                self._session.scalars(
-                    select(ApproachRecord.fingerprint).where(ApproachRecord.fingerprint.in_(part))
+            rows = self._session.execute(
+                select(ApproachRecord.fingerprint, ApproachRecord.id).where(
+                    ApproachRecord.fingerprint.in_(part)
                 )
             )
+            found_fps.update((fp, aid) for fp, aid in rows)
         return found_ids, found_fps
 
     def upsert_accounts(self, incoming: dict[str, dict[str, Any]]) -> None:
