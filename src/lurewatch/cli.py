@@ -1137,10 +1137,9 @@ def users_list(workspace: WorkspaceOption = None) -> None:
     core = _core()
     with _existing_workspace(core, workspace) as ws:
         for u in Users(ws).list():
-            out.print(
-                Text(
-                    f"{u.username}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.created_at:%Y-%m-%d}"
-                )
+            # Plain tab-separated lines for scripts (Rich would expand the tabs).
+            typer.echo(
+                f"{u.username}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.created_at:%Y-%m-%d}"
             )
 
 

@@ -31,6 +31,7 @@ from lurewatch.web.security import (
     UNSAFE_METHODS,
     LoginLimiter,
     LoginRequired,
+    has_role,
     same_token,
 )
 from lurewatch.web.service import WebContext
@@ -95,24 +96,32 @@ class BodyLimit:
             await _too_large(send, self.limit)
             return
         seen = 0
+        refused = False
 
         async def receiving() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    # Answer now and tell the app the client went away, so nothing more is read; whatever
+                    # the app tries to send afterwards is dropped below.
+                    refused = True
+                    await _too_large(send, self.limit)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def sending(message: Message) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, receiving, send)
-        except _TooLarge:
-            await _too_large(send, self.limit)
-
-
-class _TooLarge(Exception):
-    pass
+            await self.app(scope, receiving, sending)
+        except Exception:
+            if not refused:
+                raise
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -247,10 +256,16 @@ def _error(request: Request, status: int, detail: str, headers: Any = None) -> R
     ):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     templates: Jinja2Templates = request.app.state.templates
+    user = getattr(request.state, "user", None)
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"status": status, "detail": detail, "user": getattr(request.state, "user", None)},
+        {
+            "status": status,
+            "detail": detail,
+            "user": user,
+            "can": lambda role: user is not None and has_role(user, role),
+        },
         status_code=status,
         headers=headers,
     )

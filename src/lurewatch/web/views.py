@@ -169,10 +169,15 @@ def campaign_summary(record: dict[str, Any]) -> schemas.CampaignSummaryOut:
         recipients=len(record.get("recipient_ids") or ()),
         first_seen=record.get("first_seen"),
         last_seen=record.get("last_seen"),
-        exemplar_text=str(record.get("exemplar_text") or "")[:500],
+        exemplar_text=exemplar_text(record)[:500],
         source=str(record.get("source", "")),
         found_at=str(record.get("found_at", "")),
     )
+
+
+def exemplar_text(record: dict[str, Any]) -> str:
+    exemplar = record.get("exemplar")
+    return str(exemplar.get("text") or "") if isinstance(exemplar, dict) else ""
 
 
 # -- pictures ------------------------------------------------------------------------------------------
@@ -198,9 +203,11 @@ class Chart:
     last: str
 
 
-def timeline_chart(timeline: Iterable[Sequence[Any]], width: int = 720, height: int = 160) -> Chart:
+def timeline_chart(timeline: Iterable[Any], width: int = 720, height: int = 160) -> Chart:
     """Bars of messages per day, for an inline SVG (no script, so nothing in the data can run)."""
-    days = [(str(day), int(count)) for day, count in timeline][:2000]
+    days = [(str(d.get("date", "")), int(d.get("messages", 0))) for d in timeline if isinstance(d, dict)][
+        :2000
+    ]
     if not days:
         return Chart(width, height, (), 0, "", "")
     top = max(c for _, c in days) or 1
