@@ -271,7 +271,8 @@ class Cases:
                 if verdict is not None and verdict != rec.verdict:
                     changes["verdict"] = [rec.verdict, verdict]
                     rec.verdict = verdict
-                    if status is None and rec.status == "new":
+                    # A verdict on a new case triages it, also when a form re-sent the unchanged "new".
+                    if rec.status == "new" and status in (None, "new"):
                         status = "triaged"
                 if status is not None and status != rec.status:
                     changes["status"] = [rec.status, status]

@@ -20,6 +20,7 @@ from lurewatch.web.security import (
 from lurewatch.web.service import WebContext
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.Problem, "description": "malformed request body"},
     401: {"model": schemas.Problem, "description": "not signed in"},
     403: {"model": schemas.Problem, "description": "missing CSRF token or role"},
     404: {"model": schemas.Problem, "description": "not found (or not yours to see)"},
@@ -97,18 +98,18 @@ def inbox(
     return service.inbox(ctx, user, where, limit, offset)
 
 
-@router.get("/approaches/{approach_id:path}", response_model=schemas.ApproachOut)
+@router.get("/approaches/{approach_id:approach_id}", response_model=schemas.ApproachOut)
 def approach(approach_id: str, ctx: Ctx, user: User) -> schemas.ApproachOut:
     return service.approach(ctx, user, approach_id)
 
 
-@router.patch("/approaches/{approach_id:path}/case", response_model=schemas.ApproachOut)
+@router.patch("/approaches/{approach_id:approach_id}/case", response_model=schemas.ApproachOut)
 def change_case(approach_id: str, change: schemas.CaseChange, ctx: Ctx, user: User) -> schemas.ApproachOut:
     """Set the status, verdict (confirmed, benign, false_positive or a category) or assignee."""
     return service.change_case(ctx, user, approach_id, change)
 
 
-@router.post("/approaches/{approach_id:path}/notes", response_model=schemas.ApproachOut)
+@router.post("/approaches/{approach_id:approach_id}/notes", response_model=schemas.ApproachOut)
 def add_note(approach_id: str, note: schemas.NoteIn, ctx: Ctx, user: User) -> schemas.ApproachOut:
     return service.add_note(ctx, user, approach_id, note.text)
 

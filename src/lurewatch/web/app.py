@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lurewatch import __version__
@@ -136,6 +138,22 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class ApproachIdConvertor(Convertor[str]):
+    """An approach id in a path: it may hold slashes (LinkedIn conversation ids are base64), but the
+    case page's own suffixes are not part of it, so ``/approaches/x/case`` never reads as the id ``x/case``."""
+
+    regex = r".+?(?<!/case)(?<!/notes)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("approach_id", ApproachIdConvertor())
+
+
 def context(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.ctx
     return ctx
@@ -233,9 +251,13 @@ def create_app(
         target = request.url.path
         return RedirectResponse(f"/login?next={target}" if target not in ("/", "/login") else "/login", 303)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return _error(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; list every method it takes.
+            headers = {"Allow": ", ".join(sorted(_allowed_methods(app, request.scope)))}
+        return _error(request, exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -274,3 +296,20 @@ def _error(request: Request, status: int, detail: str, headers: Any = None) -> R
 def app_from_env() -> FastAPI:
     """The app over the workspace the environment names (``lurewatch serve`` starts this in each worker)."""
     return create_app(Settings.from_env())
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
+    from starlette.routing import Match
+
+    allowed: set[str] = set()
+    pending: list[Any] = list(app.routes)
+    while pending:
+        route = pending.pop()
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            pending.extend(inner.routes)
+            continue
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(scope)[0] in (Match.PARTIAL, Match.FULL):
+            allowed.update(methods)
+    return allowed

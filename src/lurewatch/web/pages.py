@@ -168,7 +168,7 @@ def inbox(
     return render(request, template, user, page=page, pages=pages)
 
 
-@router.get("/approaches/{approach_id:path}")
+@router.get("/approaches/{approach_id:approach_id}")
 def approach(request: Request, approach_id: str, ctx: Ctx, user: User) -> Response:
     shown = service.approach(ctx, user, approach_id)
     analysts = [u.username for u in ctx.users.list() if u.role != "reporter" and not u.disabled]
@@ -183,7 +183,7 @@ def approach(request: Request, approach_id: str, ctx: Ctx, user: User) -> Respon
     )
 
 
-@router.post("/approaches/{approach_id:path}/case")
+@router.post("/approaches/{approach_id:approach_id}/case")
 def change_case(
     approach_id: str,
     ctx: Ctx,
@@ -200,7 +200,7 @@ def change_case(
     return back(f"/approaches/{_quote(approach_id)}")
 
 
-@router.post("/approaches/{approach_id:path}/notes")
+@router.post("/approaches/{approach_id:approach_id}/notes")
 def add_note(
     approach_id: str, ctx: Ctx, user: User, text: Annotated[str, Form(max_length=20_000)]
 ) -> Response:

@@ -19,6 +19,8 @@ class Me(BaseModel):
 
 
 class LoginBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     username: str = Field(max_length=64)
     password: str = Field(max_length=1024)
     #: the value of the lurewatch_login_csrf cookie that GET /api/login-token set
@@ -136,6 +138,8 @@ class InboxOut(BaseModel):
 
 
 class ReportText(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     text: str = Field(min_length=1, max_length=1_000_000)
 
 
@@ -146,6 +150,8 @@ class ReportOut(BaseModel):
 
 
 class CaseChange(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     status: Literal["new", "triaged", "closed"] | None = None
     verdict: str | None = Field(default=None, max_length=32)
     #: a username, or "" to unassign
@@ -153,6 +159,8 @@ class CaseChange(BaseModel):
 
 
 class NoteIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     text: str = Field(min_length=1, max_length=20_000)
 
 
@@ -231,15 +239,19 @@ class UsersOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
+    model_config = ConfigDict(strict=True)
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+    password: str = Field(min_length=10, max_length=1024)
     role: Role = "reporter"
 
 
 class UserChange(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     role: Role | None = None
     disabled: bool | None = None
-    password: str | None = Field(default=None, max_length=1024)
+    password: str | None = Field(default=None, min_length=10, max_length=1024)
 
 
 class Problem(BaseModel):
