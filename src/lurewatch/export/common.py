@@ -8,6 +8,7 @@ description, and a NUL or an unpaired surrogate cannot make the JSON unreadable 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,8 +43,32 @@ MAX_OBSERVABLES_PER_APPROACH = 50
 
 TLP_LEVELS: tuple[str, ...] = ("clear", "green", "amber", "amber+strict", "red")
 
+# What an exported e-mail address or host name may be: ASCII addr-specs and host names, as the OASIS
+# STIX validator checks them. Other addresses (quoted or internationalised local parts) stay account
+# handles only, so every export still validates.
+_EMAIL_ADDR = re.compile(r"^[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+
+
+def is_email_address(value: str) -> bool:
+    return bool(_EMAIL_ADDR.match(value))
+
+
+def is_host_name(value: str) -> bool:
+    return bool(_HOST_NAME.match(value))
+
+
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
+
+
+def key_digest(*parts: str) -> str:
+    """A hex digest of ``parts`` (taken whole, lone surrogates included) to derive deterministic ids from."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
 
 
 def bounded(value: object, limit: int, *, one_line: bool = False) -> str:
@@ -188,8 +213,7 @@ def approach_observables(approach: Approach) -> list[Observable]:
     seen: set[tuple[str, str]] = set()
     for message in inbound_messages(approach):
         for key in contact_keys(message.text):
-            if (key.kind, key.value) in seen or key.kind == "phone":
-                # phone numbers have no STIX observable type; the campaign description names them
+            if (key.kind, key.value) in seen:
                 continue
             seen.add((key.kind, key.value))
             start, end = key.span
@@ -261,7 +285,10 @@ __all__ = [
     "display_name",
     "effective_category",
     "inbound_messages",
+    "is_email_address",
     "is_handle_key",
+    "is_host_name",
+    "key_digest",
     "message_window",
     "split_key",
     "tlp_level",

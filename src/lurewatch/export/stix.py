@@ -34,9 +34,7 @@ text goes through :func:`lurewatch.export.common.bounded`.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -64,6 +62,9 @@ from lurewatch.export.common import (
     display_name,
     effective_category,
     inbound_messages,
+    is_email_address,
+    is_host_name,
+    key_digest,
     message_window,
     split_key,
     tlp_level,
@@ -99,11 +100,6 @@ _THREAT_ACTOR_TYPES: dict[Category, list[str]] = {
 }
 # Messaging handles are user accounts of that platform; bare @handles name no platform.
 _HANDLE_KINDS = {"wechat", "whatsapp", "telegram", "signal", "handle"}
-# What an email-addr ``value`` and a domain-name ``value`` may be here: ASCII addr-specs and host names,
-# as the OASIS validator checks them. Other addresses (quoted or internationalised local parts) stay
-# user accounts of type ``email``, so the bundle still validates.
-_EMAIL_ADDR = re.compile(r"^[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
 def tlp2_marking(tlp: str) -> stix2.MarkingDefinition:
@@ -119,8 +115,7 @@ def tlp2_marking(tlp: str) -> stix2.MarkingDefinition:
 
 def stable_id(stix_type: str, *parts: str) -> str:
     """``<type>--<UUIDv5>`` of the parts: the same parts always give the same id."""
-    name = "\x1f".join((stix_type, *parts))
-    return f"{stix_type}--{uuid.uuid5(ID_NAMESPACE, name)}"
+    return f"{stix_type}--{uuid.uuid5(ID_NAMESPACE, key_digest(stix_type, *parts))}"
 
 
 def stix_bundle(
@@ -247,7 +242,7 @@ class _Builder:
             props["display_name"] = name
         account = self._sco(stix2.UserAccount, **props)
         ids = [account.id]
-        if kind == "email" and _EMAIL_ADDR.match(handle):
+        if kind == "email" and is_email_address(handle):
             address = self._sco(
                 stix2.EmailAddress,
                 value=handle,
@@ -410,7 +405,7 @@ class _Builder:
     ) -> None:
         for note in case.notes:
             created = utc(note.created_at) or first
-            digest = hashlib.sha256(note.text.encode("utf-8", "surrogatepass")).hexdigest()
+            digest = key_digest(note.text)
             self._put(
                 stix2.Note(
                     id=self._id("note", "case", approach.id, note.author, created.isoformat(), digest),
@@ -450,7 +445,7 @@ class _Builder:
                 "user-account", [("account_type", "linkedin"), ("user_id", handle)], conjunction=True
             )
             return [self._indicator(pattern, f"LinkedIn account {handle} ({name})", category, when)]
-        if kind == "email" and _EMAIL_ADDR.match(handle):
+        if kind == "email" and is_email_address(handle):
             pattern = _pattern("email-addr", [("value", handle)])
             return [self._indicator(pattern, f"E-mail sender {handle}", category, when)]
         if kind == "email" and handle:
@@ -470,12 +465,12 @@ class _Builder:
         if not value:
             return None
         if kind == "email":
-            if not _EMAIL_ADDR.match(value):
+            if not is_email_address(value):
                 return None
             sco = self._sco(stix2.EmailAddress, value=value).id
             return sco, _pattern("email-addr", [("value", value)]), f"E-mail address {value}"
         if kind == "domain":
-            if not _HOST_NAME.match(value):
+            if not is_host_name(value):
                 return None
             sco = self._sco(stix2.DomainName, value=value).id
             return sco, _pattern("domain-name", [("value", value)]), f"Domain {value}"
