@@ -124,12 +124,6 @@ def account_platform(key: str, channel: Channel | None = None) -> str:
     return platform
 
 
-def is_handle_key(key: str) -> bool:
-    """Whether ``key`` names an account by a handle a consumer can match (a profile slug or an address)."""
-    platform, handle = split_key(key)
-    return platform in {"linkedin", "email"} and bool(handle)
-
-
 def effective_category(assessment: Assessment, case: CaseState | None) -> Category:
     """The category an approach has once the analyst's verdict is taken into account.
 
@@ -286,7 +280,6 @@ __all__ = [
     "effective_category",
     "inbound_messages",
     "is_email_address",
-    "is_handle_key",
     "is_host_name",
     "key_digest",
     "message_window",

@@ -34,7 +34,6 @@ text goes through :func:`lurewatch.export.common.bounded`.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -640,16 +639,10 @@ def _campaign_description(campaign: Campaign) -> str:
     return bounded("\n".join(lines), MAX_DESCRIPTION_CHARS)
 
 
-def bundle_objects(bundle_json: str) -> list[dict[str, Any]]:
-    """The objects of a bundle returned by :func:`stix_bundle` (for callers that post-process them)."""
-    return list(json.loads(bundle_json)["objects"])
-
-
 __all__ = [
     "ID_NAMESPACE",
     "TLP2_EXTENSION_ID",
     "TLP2_MARKINGS",
-    "bundle_objects",
     "stable_id",
     "stix_bundle",
     "tlp2_marking",
