@@ -1039,6 +1039,194 @@ def synth(
     )
 
 
+export_app = typer.Typer(
+    name="export",
+    help="Export approaches and campaigns from the workspace: STIX 2.1, MISP or spreadsheet-safe CSV.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(export_app, name="export")
+
+CampaignSelection = Annotated[
+    list[str] | None,
+    typer.Option("--campaign", help="A stored campaign to export, with its member approaches (repeatable)."),
+]
+ApproachSelection = Annotated[
+    list[str] | None, typer.Option("--approach", help="An approach to export (repeatable).")
+]
+ExportMinRisk = Annotated[
+    float,
+    typer.Option(
+        "--min-risk",
+        help="Leave out approaches below this risk (with no --approach or --campaign: every approach at or above it).",
+        min=0.0,
+        max=1.0,
+    ),
+]
+TlpOption = Annotated[
+    str, typer.Option("--tlp", help="TLP 2.0 level: clear, green, amber, amber+strict or red.")
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write to this file (atomically) instead of standard output.")
+]
+ProducerOption = Annotated[
+    str, typer.Option("--producer", help="Name of the reporting organisation in the export.")
+]
+
+
+def _export_selection(
+    workspace: Path | None, campaign_ids: list[str] | None, approach_ids: list[str] | None, min_risk: float
+) -> tuple[list[Any], list[Any]]:
+    """The approaches (with a case state from their stored status and verdict) and campaigns to export."""
+    from lurewatch.campaigns.engine import campaign_from_record
+
+    core = _core()
+    with _existing_workspace(core, workspace) as ws:
+        campaigns = []
+        for cid in dict.fromkeys(campaign_ids or []):
+            record = ws.get_campaign(cid)
+            if record is None:
+                raise LurewatchError(f"no campaign {clean_line(cid, 100)} in the workspace")
+            try:
+                campaigns.append(campaign_from_record(record))
+            except ValueError as exc:
+                raise LurewatchError(f"campaign {clean_line(cid, 100)}: {exc}") from None
+        wanted: dict[str, bool] = {}  # approach id -> named explicitly
+        for aid in approach_ids or []:
+            wanted[aid] = True
+        for campaign in campaigns:
+            for mid in campaign.message_ids:
+                wanted.setdefault(mid, False)
+        if not approach_ids and not campaign_ids:
+            wanted = {row.id: False for row in ws.list_approaches(min_risk=min_risk)}
+        items = []
+        for aid, named in wanted.items():
+            found = ws.get_approach(aid)
+            if found is None:
+                if named:
+                    raise LurewatchError(f"no approach {clean_line(aid, 100)} in the workspace")
+                continue  # a campaign found in a message stream names messages, not stored approaches
+            approach, assessment = found
+            if assessment.risk < min_risk:
+                continue
+            items.append((approach, assessment))
+        cases = _stored_cases(ws, [a.id for a, _ in items])
+    return [(a, s, cases.get(a.id)) for a, s in items], campaigns
+
+
+def _stored_cases(ws: Workspace, ids: list[str]) -> dict[str, Any]:
+    """Case states from the approaches' stored status and verdict (notes and assignees are not stored yet)."""
+    from sqlalchemy import select
+
+    from lurewatch.model import CaseState
+    from lurewatch.store.tables import ApproachRecord
+
+    cases = {}
+    with ws.session() as session:
+        for start in range(0, len(ids), 500):
+            rows = session.execute(
+                select(ApproachRecord.id, ApproachRecord.status, ApproachRecord.verdict).where(
+                    ApproachRecord.id.in_(ids[start : start + 500])
+                )
+            )
+            for aid, status, verdict in rows:
+                cases[aid] = CaseState(approach_id=aid, status=status or "new", verdict=verdict)
+    return cases
+
+
+def _emit(text: str, out_file: Path | None, what: str, *, bom: bool = False) -> None:
+    """Print ``text`` or write it to ``out_file`` whole: a temporary file beside it, then renamed."""
+    if out_file is None:
+        out.file.write(text if text.endswith("\n") else text + "\n")
+        return
+    tmp = out_file.with_name(f".{out_file.name}.tmp-{os.getpid()}")
+    try:
+        with tmp.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+            fh.write(text)
+        tmp.replace(out_file)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LurewatchError(f"{out_file}: cannot write ({exc.strerror})") from None
+    err.print(Text(f"{what} written to {out_file}"), style="dim")
+
+
+def _check_tlp(tlp: str) -> None:
+    from lurewatch.export.common import tlp_level
+
+    try:
+        tlp_level(tlp)
+    except ValueError as exc:
+        raise LurewatchError(str(exc)) from None
+
+
+@export_app.command("stix")
+def export_stix(
+    workspace: WorkspaceOption = None,
+    campaign: CampaignSelection = None,
+    approach: ApproachSelection = None,
+    min_risk: ExportMinRisk = 0.0,
+    tlp: TlpOption = "amber",
+    producer: ProducerOption = "lurewatch",
+    out_file: OutOption = None,
+) -> None:
+    """A STIX 2.1 bundle of the selected approaches and campaigns."""
+    from lurewatch.export.stix import stix_bundle
+
+    _check_tlp(tlp)
+    items, campaigns = _export_selection(workspace, campaign, approach, min_risk)
+    _emit(stix_bundle(items, campaigns, tlp=tlp, producer=producer), out_file, "STIX bundle")
+
+
+@export_app.command("misp")
+def export_misp(
+    workspace: WorkspaceOption = None,
+    campaign: CampaignSelection = None,
+    approach: ApproachSelection = None,
+    min_risk: ExportMinRisk = 0.0,
+    tlp: TlpOption = "amber",
+    producer: ProducerOption = "lurewatch",
+    distribution: Annotated[
+        int,
+        typer.Option(
+            "--distribution",
+            help="MISP distribution: 0 your organisation only, 1 community, 2 connected, 3 all.",
+            min=0,
+            max=3,
+        ),
+    ] = 0,
+    out_file: OutOption = None,
+) -> None:
+    """A MISP event (MISP core format JSON) of the selected approaches and campaigns."""
+    from lurewatch.export.misp import misp_event
+
+    _check_tlp(tlp)
+    items, campaigns = _export_selection(workspace, campaign, approach, min_risk)
+    _emit(
+        misp_event(items, campaigns, tlp=tlp, producer=producer, distribution=distribution),
+        out_file,
+        "MISP event",
+    )
+
+
+@export_app.command("csv")
+def export_csv(
+    workspace: WorkspaceOption = None,
+    campaign: CampaignSelection = None,
+    approach: ApproachSelection = None,
+    min_risk: ExportMinRisk = 0.0,
+    out_file: OutOption = None,
+) -> None:
+    """The selected approaches with their triage state as spreadsheet-safe CSV."""
+    import io
+
+    from lurewatch.export.csv import write_inbox_csv
+
+    items, _campaigns = _export_selection(workspace, campaign, approach, min_risk)
+    buffer = io.StringIO()
+    write_inbox_csv(buffer, items)
+    _emit(buffer.getvalue(), out_file, "CSV", bom=True)
+
+
 @app.command()
 def serve(
     workspace: WorkspaceOption = None,

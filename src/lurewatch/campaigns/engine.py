@@ -32,6 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -651,6 +652,82 @@ def campaign_record(c: Campaign) -> dict[str, object]:
     }
 
 
+def campaign_from_record(record: dict[str, Any]) -> Campaign:
+    """The campaign of a :func:`campaign_record` (as ``Workspace.get_campaign`` returns it).
+
+    The record does not carry each message's sender and recipient; ``member_accounts`` and
+    ``member_recipients`` are read when present (a caller may add them) and are empty otherwise. Raises
+    ``ValueError`` on a record that is not a campaign record.
+    """
+    try:
+        personas = tuple(
+            CampaignPersona(
+                account_id=str(p["account_id"]),
+                name=str(p.get("name") or ""),
+                company=_opt(p.get("company")),
+                headline=_opt(p.get("headline")),
+                location=_opt(p.get("location")),
+                photo_hash=_opt(p.get("photo_hash")),
+                messages=int(p.get("messages") or 0),
+                recipients=int(p.get("recipients") or 0),
+                sensitive_recipients=int(p.get("sensitive_recipients") or 0),
+                first_seen=_from_iso(p.get("first_seen")),
+                last_seen=_from_iso(p.get("last_seen")),
+            )
+            for p in record.get("personas") or ()
+        )
+        links = tuple(
+            CampaignLink(
+                kind=str(link["kind"]),
+                value=str(link["value"]),
+                weight=float(link["weight"]),
+                account_ids=tuple(str(a) for a in link.get("account_ids") or ()),
+                message_count=int(link.get("message_count") or 0),
+                explanation=str(link.get("explanation") or ""),
+            )
+            for link in record.get("links") or ()
+        )
+        exemplar = record.get("exemplar") or {}
+        return Campaign(
+            campaign_id=str(record["campaign_id"]),
+            category=Category(record["category"]),
+            risk=float(record["risk"]),
+            message_ids=tuple(str(m) for m in record.get("message_ids") or ()),
+            account_ids=tuple(str(a) for a in record.get("account_ids") or ()),
+            recipient_ids=tuple(str(r) for r in record.get("recipient_ids") or ()),
+            links=links,
+            personas=personas,
+            member_accounts=tuple(str(a) for a in record.get("member_accounts") or ()),
+            member_recipients=tuple(str(r) for r in record.get("member_recipients") or ()),
+            category_scores={Category(k): float(v) for k, v in (record.get("category_scores") or {}).items()},
+            targets_by_sector=tuple(
+                (str(t["sector"]), int(t["recipients"])) for t in record.get("targets_by_sector") or ()
+            ),
+            targets_by_org=tuple(
+                (str(t["org"]), int(t["recipients"])) for t in record.get("targets_by_org") or ()
+            ),
+            sensitive_share=float(record.get("sensitive_share") or 0.0),
+            first_seen=_from_iso(record.get("first_seen")),
+            last_seen=_from_iso(record.get("last_seen")),
+            timeline=tuple((str(t["date"]), int(t["messages"])) for t in record.get("timeline") or ()),
+            max_burst=int(record.get("max_burst") or 0),
+            burst_window_s=int(record.get("burst_window_s") or 3600),
+            exemplar_message_id=str(exemplar.get("message_id") or ""),
+            exemplar_text=str(exemplar.get("text") or ""),
+            templates=int(record.get("templates") or 0),
+            screened=int(record.get("screened") or 0),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a campaign record: {type(exc).__name__} {exc}") from None
+
+
+def _from_iso(value: object) -> datetime | None:
+    if not value:
+        return None
+    when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
@@ -666,6 +743,7 @@ __all__ = [
     "CampaignOptions",
     "CampaignRun",
     "approach_from_row",
+    "campaign_from_record",
     "campaign_id",
     "campaign_record",
     "find_campaigns",
