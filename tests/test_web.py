@@ -535,3 +535,34 @@ def test_body_limit_also_stops_chunked_uploads(ws: Workspace) -> None:
         "/api/report", content=chunks(), headers={"X-CSRF-Token": csrf, "content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+def test_exports_from_the_dashboard_validate_and_are_audited(ws: Workspace) -> None:
+    from stix2validator import ValidationOptions, validate_string
+
+    client = client_for(ws, export_tlp="green")
+    csrf = sign_in(client, "ana")
+    case = report(client, csrf, STATE_APPROACH + '\n=HYPERLINK("http://evil.example")')["approaches"][0]
+    client.patch(
+        f"/api/approaches/{case['id']}/case", json={"verdict": "confirmed"}, headers={"X-CSRF-Token": csrf}
+    )
+    stix = client.get("/api/export/stix", params={"approach": case["id"]})
+    assert stix.status_code == 200
+    assert "attachment" in stix.headers["content-disposition"]
+    result = validate_string(stix.text, ValidationOptions(version="2.1"))
+    assert result.is_valid, [str(e) for e in result.errors]
+    objects = stix.json()["objects"]
+    assert any(o["type"] == "opinion" and o["opinion"] == "strongly-agree" for o in objects)
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    assert any(o["id"] == green for o in objects)
+    misp = client.get(f"/export/misp?approach={case['id']}&tlp=red")
+    assert misp.status_code == 200
+    assert any(t["name"] == "tlp:red" for t in misp.json()["Event"]["Tag"])
+    table = client.get("/api/export/csv", params={"approach": case["id"]})
+    assert table.status_code == 200
+    assert "\n=HYPERLINK" not in table.text and '"=HYPERLINK' not in table.text
+    assert client.get("/api/export/stix", params={"approach": "no-such"}).status_code == 404
+    assert ("ana", "export", None) in audit_lines(ws)
+    reporter = client_for(ws)
+    sign_in(reporter, "rita")
+    assert reporter.get("/api/export/stix").status_code == 403

@@ -1077,61 +1077,11 @@ ProducerOption = Annotated[
 def _export_selection(
     workspace: Path | None, campaign_ids: list[str] | None, approach_ids: list[str] | None, min_risk: float
 ) -> tuple[list[Any], list[Any]]:
-    """The approaches (with a case state from their stored status and verdict) and campaigns to export."""
-    from lurewatch.campaigns.engine import campaign_from_record
+    from lurewatch.export.selection import select_for_export
 
     core = _core()
     with _existing_workspace(core, workspace) as ws:
-        campaigns = []
-        for cid in dict.fromkeys(campaign_ids or []):
-            record = ws.get_campaign(cid)
-            if record is None:
-                raise LurewatchError(f"no campaign {clean_line(cid, 100)} in the workspace")
-            try:
-                campaigns.append(campaign_from_record(record))
-            except ValueError as exc:
-                raise LurewatchError(f"campaign {clean_line(cid, 100)}: {exc}") from None
-        wanted: dict[str, bool] = {}  # approach id -> named explicitly
-        for aid in approach_ids or []:
-            wanted[aid] = True
-        for campaign in campaigns:
-            for mid in campaign.message_ids:
-                wanted.setdefault(mid, False)
-        if not approach_ids and not campaign_ids:
-            wanted = {row.id: False for row in ws.list_approaches(min_risk=min_risk)}
-        items = []
-        for aid, named in wanted.items():
-            found = ws.get_approach(aid)
-            if found is None:
-                if named:
-                    raise LurewatchError(f"no approach {clean_line(aid, 100)} in the workspace")
-                continue  # a campaign found in a message stream names messages, not stored approaches
-            approach, assessment = found
-            if assessment.risk < min_risk:
-                continue
-            items.append((approach, assessment))
-        cases = _stored_cases(ws, [a.id for a, _ in items])
-    return [(a, s, cases.get(a.id)) for a, s in items], campaigns
-
-
-def _stored_cases(ws: Workspace, ids: list[str]) -> dict[str, Any]:
-    """Case states from the approaches' stored status and verdict (notes and assignees are not stored yet)."""
-    from sqlalchemy import select
-
-    from lurewatch.model import CaseState
-    from lurewatch.store.tables import ApproachRecord
-
-    cases = {}
-    with ws.session() as session:
-        for start in range(0, len(ids), 500):
-            rows = session.execute(
-                select(ApproachRecord.id, ApproachRecord.status, ApproachRecord.verdict).where(
-                    ApproachRecord.id.in_(ids[start : start + 500])
-                )
-            )
-            for aid, status, verdict in rows:
-                cases[aid] = CaseState(approach_id=aid, status=status or "new", verdict=verdict)
-    return cases
+        return select_for_export(ws, campaign_ids or (), approach_ids or (), min_risk)
 
 
 def _emit(text: str, out_file: Path | None, what: str, *, bom: bool = False) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
 
@@ -145,6 +145,75 @@ def add_user(body: schemas.UserIn, ctx: Ctx, user: User) -> schemas.UsersOut:
 @router.patch("/users/{username}", response_model=schemas.UsersOut)
 def change_user(username: str, body: schemas.UserChange, ctx: Ctx, user: User) -> schemas.UsersOut:
     return service.change_user(ctx, user, username, body)
+
+
+ExportIds = Annotated[list[str] | None, Query(max_length=1000)]
+Tlp = Annotated[
+    Literal["clear", "green", "amber", "amber+strict", "red"] | None,
+    Query(description="TLP 2.0 level (default: LUREWATCH_EXPORT_TLP)"),
+]
+
+
+def _download(text: str, media_type: str, filename: str) -> Response:
+    return Response(
+        text, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get(
+    "/export/stix",
+    responses={
+        200: {
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "description": "STIX 2.1 bundle",
+        }
+    },
+)
+def export_stix(
+    ctx: Ctx,
+    user: User,
+    approach: ExportIds = None,
+    campaign: ExportIds = None,
+    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    tlp: Tlp = None,
+) -> Response:
+    """A STIX 2.1 bundle of the named approaches and campaigns (or of every approach at or above min_risk)."""
+    return _download(*service.export(ctx, user, "stix", approach or [], campaign or [], min_risk, tlp))
+
+
+@router.get(
+    "/export/misp",
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}, "description": "MISP event"}
+    },
+)
+def export_misp(
+    ctx: Ctx,
+    user: User,
+    approach: ExportIds = None,
+    campaign: ExportIds = None,
+    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    tlp: Tlp = None,
+) -> Response:
+    """A MISP event of the selection."""
+    return _download(*service.export(ctx, user, "misp", approach or [], campaign or [], min_risk, tlp))
+
+
+@router.get(
+    "/export/csv",
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "spreadsheet-safe CSV"}
+    },
+)
+def export_csv(
+    ctx: Ctx,
+    user: User,
+    approach: ExportIds = None,
+    campaign: ExportIds = None,
+    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+) -> Response:
+    """The selection as CSV with its triage state; cells that a spreadsheet would run as formulas are neutralised."""
+    return _download(*service.export(ctx, user, "csv", approach or [], campaign or [], min_risk, None))
 
 
 # -- signing in, shared with the pages --------------------------------------------------------------

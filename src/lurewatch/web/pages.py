@@ -208,6 +208,26 @@ def add_note(
     return back(f"/approaches/{_quote(approach_id)}")
 
 
+@router.get("/export/{kind}")
+def export(
+    kind: str,
+    ctx: Ctx,
+    user: User,
+    approach: Annotated[list[str] | None, Query(max_length=1000)] = None,
+    campaign: Annotated[list[str] | None, Query(max_length=1000)] = None,
+    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    tlp: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    if kind not in service.EXPORT_TYPES:
+        raise HTTPException(status_code=404, detail="exports are stix, misp and csv")
+    text, media_type, filename = service.export(
+        ctx, user, kind, approach or [], campaign or [], min_risk, tlp
+    )
+    return Response(
+        text, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
 @router.get("/campaigns")
 def campaigns(request: Request, ctx: Ctx, user: User) -> Response:
     return render(request, "campaigns.html", user, listing=service.campaigns(ctx, user, 500))

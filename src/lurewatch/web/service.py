@@ -7,6 +7,7 @@ raising :class:`fastapi.HTTPException` with the status a refusal deserves.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from dataclasses import dataclass, fields
@@ -19,7 +20,7 @@ from lurewatch import __version__
 from lurewatch.core import Lurewatch
 from lurewatch.errors import InputError, LurewatchError, StoreError
 from lurewatch.ingest.read import InputKind, detect_kind, iter_approaches
-from lurewatch.model import IngestStats
+from lurewatch.model import Account, IngestStats
 from lurewatch.settings import Settings, env_name
 from lurewatch.store.cases import Cases, InboxFilter, Viewer
 from lurewatch.store.users import SignedIn, Users
@@ -61,6 +62,11 @@ def report_text(ctx: WebContext, user: SignedIn, text: str) -> schemas.ReportOut
         approach, assessment = ctx.core.check_text(text, source=f"web report by {user.username}")
     except InputError as exc:
         raise HTTPException(status_code=422, detail=exc.problem) from None
+    # A pasted message was sent to the person reporting it (the paste itself rarely says).
+    if approach.recipient.key.startswith("unknown"):
+        approach = dataclasses.replace(
+            approach, recipient=Account(key=f"user:{user.username}", name=user.username)
+        )
     stats = IngestStats(messages=len(approach.conversation.messages))
     summary = _store_report(
         ctx, user, f"pasted by {user.username}", "pasted", [(approach, assessment)], stats
@@ -200,6 +206,63 @@ def campaign(ctx: WebContext, user: SignedIn, campaign_id: str) -> dict[str, Any
         raise HTTPException(status_code=404, detail="no such campaign")
     ctx.cases.audit(user.username, "view", "campaign", campaign_id)
     return record
+
+
+# -- exports -----------------------------------------------------------------------------------------
+
+EXPORT_TYPES: Final = {
+    "stix": "application/json",
+    "misp": "application/json",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def export(
+    ctx: WebContext,
+    user: SignedIn,
+    kind: str,
+    approach_ids: list[str],
+    campaign_ids: list[str],
+    min_risk: float,
+    tlp: str | None,
+) -> tuple[str, str, str]:
+    """An export of the selection: its text, media type and a file name for the download."""
+    import io
+
+    from lurewatch.export.common import tlp_level
+    from lurewatch.export.csv import write_inbox_csv
+    from lurewatch.export.misp import misp_event
+    from lurewatch.export.selection import select_for_export
+    from lurewatch.export.stix import stix_bundle
+
+    require_role(user, "analyst")
+    try:
+        level = tlp_level(tlp or ctx.settings.export_tlp)
+        items, found = select_for_export(ctx.workspace, campaign_ids, approach_ids, min_risk, limit=5_000)
+    except (ValueError, LurewatchError) as exc:
+        status = 404 if str(exc).startswith("no ") else 422
+        raise HTTPException(status_code=status, detail=str(exc)) from None
+    if kind == "stix":
+        text = stix_bundle(items, found, tlp=level)
+    elif kind == "misp":
+        text = misp_event(items, found, tlp=level)
+    else:
+        buffer = io.StringIO()
+        write_inbox_csv(buffer, items)
+        text = buffer.getvalue()
+    ctx.cases.audit(
+        user.username,
+        "export",
+        "selection",
+        None,
+        {
+            "format": kind,
+            "tlp": level,
+            "approaches": [a.id for a, _, _ in items][:200],
+            "campaigns": campaign_ids[:50],
+        },
+    )
+    return text, EXPORT_TYPES[kind], f"lurewatch-{kind}.{'csv' if kind == 'csv' else 'json'}"
 
 
 # -- settings and users --------------------------------------------------------------------------------
