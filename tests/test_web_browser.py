@@ -29,6 +29,9 @@ from lurewatch.web import create_app
 CHROMIUM = Path(os.environ.get("LUREWATCH_TEST_CHROMIUM", "/usr/bin/chromium"))
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        # CI installs chromium (.ci/run); a silent skip there would hide that the browser tests never ran.
+        pytest.fail(f"no chromium at {CHROMIUM}", pytrace=False)
     pytest.skip(f"no chromium at {CHROMIUM}", allow_module_level=True)
 
 REPO = Path(__file__).resolve().parents[1]

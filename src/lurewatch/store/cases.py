@@ -8,6 +8,7 @@ they reported themselves.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -33,6 +34,8 @@ MAX_NOTE_CHARS: Final = 20_000
 #: Most rows one inbox page returns.
 MAX_PAGE: Final = 500
 SEVERITIES: Final = ("high", "medium", "low")
+#: Seconds the inbox's filter values are reused before they are read again.
+FACETS_TTL_S: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class Cases:
     def __init__(self, workspace: Workspace) -> None:
         self._workspace = workspace
         self._engine = workspace.engine
+        self._facets: dict[str, tuple[float, dict[str, list[str]]]] = {}
 
     # -- the inbox ---------------------------------------------------------------------------------
 
@@ -137,7 +141,7 @@ class Cases:
             )
             .join(sender, sender.key == a.sender_key)
             .join(recipient, recipient.key == a.recipient_key)
-            .order_by(a.risk.desc(), a.sent_at.desc().nulls_last(), a.id)
+            .order_by(*self._inbox_order())
             .offset(offset)
             .limit(limit + 1)
         )
@@ -168,8 +172,31 @@ class Cases:
             found = [InboxRow(*row) for row in session.execute(stmt)]
         return InboxPage(tuple(found[:limit]), offset, limit, len(found) > limit)
 
+    def _inbox_order(self) -> tuple[Any, ...]:
+        a = ApproachRecord
+        if self._engine.dialect.name == "sqlite":
+            # SQLite already puts NULLs last in a descending order; saying so would stop it reading the
+            # order off the (risk, sent_at, id) indexes.
+            return a.risk.desc(), a.sent_at.desc(), a.id.desc()
+        return a.risk.desc(), a.sent_at.desc().nulls_last(), a.id.desc()
+
     def facets(self, viewer: Viewer) -> dict[str, list[str]]:
-        """The values the inbox filters offer (sectors and reporters as found in the workspace)."""
+        """The values the inbox filters offer (sectors and reporters as found in the workspace).
+
+        Kept for :data:`FACETS_TTL_S`: they change rarely, and every inbox page asks for them.
+        """
+        now = time.monotonic()
+        key = "all" if viewer.sees_all else f"user:{viewer.username}"
+        held = self._facets.get(key)
+        if held is not None and now - held[0] < FACETS_TTL_S:
+            return held[1]
+        found = self._read_facets(viewer)
+        if len(self._facets) > 1000:
+            self._facets.clear()
+        self._facets[key] = (now, found)
+        return found
+
+    def _read_facets(self, viewer: Viewer) -> dict[str, list[str]]:
         with self._reading("read the inbox filters") as session:
             sectors = session.scalars(
                 select(AccountRecord.sector)

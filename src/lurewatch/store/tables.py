@@ -145,6 +145,10 @@ class ApproachRecord(Base):
         Index(None, "sender_key"),
         Index(None, "recipient_key"),
         Index(None, "assignee"),
+        Index(None, "risk", "sent_at", "id"),
+        Index(None, "status", "risk", "sent_at", "id"),
+        Index(None, "category", "risk", "sent_at", "id"),
+        Index(None, "severity", "risk", "sent_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True)
