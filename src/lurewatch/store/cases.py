@@ -7,13 +7,13 @@ they reported themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Select, exists, func, insert, select, update
+from sqlalchemy import Float, Integer, Select, Text, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -110,6 +110,7 @@ class Cases:
         self._workspace = workspace
         self._engine = workspace.engine
         self._facets: dict[str, tuple[float, dict[str, list[str]]]] = {}
+        self._statements: dict[frozenset[str], Select[Any]] = {}
 
     # -- the inbox ---------------------------------------------------------------------------------
 
@@ -118,6 +119,27 @@ class Cases:
         if limit < 1 or offset < 0:
             raise ValueError("limit must be positive and offset not negative")
         limit = min(limit, MAX_PAGE)
+        values: dict[str, Any] = {"limit": limit + 1, "offset": offset}
+        if where.min_risk > 0:
+            values["min_risk"] = where.min_risk
+        for name in ("category", "status", "severity", "sector", "assignee", "reporter"):
+            if getattr(where, name):
+                values[name] = getattr(where, name)
+        if where.campaign:
+            values["campaign"] = clean_key(where.campaign)
+        if not viewer.sees_all:
+            values["viewer"] = viewer.username
+        stmt = self._inbox_statement(frozenset(values))
+        with self._reading("read the inbox") as session:
+            found = [InboxRow(*row) for row in session.execute(stmt, values)]
+        return InboxPage(tuple(found[:limit]), offset, limit, len(found) > limit)
+
+    def _inbox_statement(self, given: frozenset[str]) -> Select[Any]:
+        """The inbox query for one combination of filters, built once: values are bound at execution,
+        so SQLAlchemy's compiled cache serves every later page (building a select costs more than running it)."""
+        held = self._statements.get(given)
+        if held is not None:
+            return held
         a = ApproachRecord
         sender = aliased(AccountRecord)
         recipient = aliased(AccountRecord)
@@ -142,35 +164,37 @@ class Cases:
             .join(sender, sender.key == a.sender_key)
             .join(recipient, recipient.key == a.recipient_key)
             .order_by(*self._inbox_order())
-            .offset(offset)
-            .limit(limit + 1)
+            .offset(bindparam("offset", type_=Integer))
+            .limit(bindparam("limit", type_=Integer))
         )
-        if where.min_risk > 0:
-            stmt = stmt.where(a.risk >= where.min_risk)
-        if where.category:
-            stmt = stmt.where(a.category == where.category)
-        if where.status:
-            stmt = stmt.where(a.status == where.status)
-        if where.severity:
-            stmt = stmt.where(a.severity == where.severity)
-        if where.sector:
-            stmt = stmt.where(recipient.sector == where.sector)
-        if where.assignee:
-            stmt = stmt.where(a.assignee == where.assignee)
-        if where.campaign:
+        if "min_risk" in given:
+            stmt = stmt.where(a.risk >= bindparam("min_risk", type_=Float))
+        for name, column in (
+            ("category", a.category),
+            ("status", a.status),
+            ("severity", a.severity),
+            ("sector", recipient.sector),
+            ("assignee", a.assignee),
+        ):
+            if name in given:
+                stmt = stmt.where(column == bindparam(name, type_=Text))
+        if "campaign" in given:
             stmt = stmt.where(
                 exists().where(
-                    CampaignMemberRecord.campaign_id == clean_key(where.campaign),
+                    CampaignMemberRecord.campaign_id == bindparam("campaign", type_=Text),
                     CampaignMemberRecord.message_id == a.id,
                 )
             )
-        if where.reporter:
-            stmt = stmt.where(_reported_by(where.reporter))
-        if not viewer.sees_all:
-            stmt = stmt.where(_reported_by(viewer.username))
-        with self._reading("read the inbox") as session:
-            found = [InboxRow(*row) for row in session.execute(stmt)]
-        return InboxPage(tuple(found[:limit]), offset, limit, len(found) > limit)
+        for name in ("reporter", "viewer"):
+            if name in given:
+                stmt = stmt.where(
+                    exists().where(
+                        CaseReportRecord.approach_id == a.id,
+                        CaseReportRecord.username == bindparam(name, type_=Text),
+                    )
+                )
+        self._statements[given] = stmt
+        return stmt
 
     def _inbox_order(self) -> tuple[Any, ...]:
         a = ApproachRecord

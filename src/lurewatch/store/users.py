@@ -16,7 +16,7 @@ from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -204,17 +204,7 @@ class Users:
             return None
         now = datetime.now(UTC)
         with Session(self._engine) as session:
-            row = session.execute(
-                select(
-                    WebSessionRecord.username,
-                    UserRecord.role,
-                    WebSessionRecord.csrf_token,
-                    WebSessionRecord.expires_at,
-                    UserRecord.disabled,
-                )
-                .join(UserRecord, UserRecord.username == WebSessionRecord.username)
-                .where(WebSessionRecord.token_hash == _token_hash(token))
-            ).first()
+            row = session.execute(_SESSION_LOOKUP, {"token_hash": _token_hash(token)}).first()
         if row is None or row.disabled or row.expires_at <= now:
             return None
         return SignedIn(row.username, row.role, row.csrf_token, row.expires_at)
@@ -222,6 +212,20 @@ class Users:
     def end_session(self, token: str) -> None:
         with Session(self._engine) as session, session.begin():
             session.execute(delete(WebSessionRecord).where(WebSessionRecord.token_hash == _token_hash(token)))
+
+
+# Built once: every request looks its session up, and building the select costs more than running it.
+_SESSION_LOOKUP: Final = (
+    select(
+        WebSessionRecord.username,
+        UserRecord.role,
+        WebSessionRecord.csrf_token,
+        WebSessionRecord.expires_at,
+        UserRecord.disabled,
+    )
+    .join(UserRecord, UserRecord.username == WebSessionRecord.username)
+    .where(WebSessionRecord.token_hash == bindparam("token_hash"))
+)
 
 
 def _token_hash(token: str) -> str:

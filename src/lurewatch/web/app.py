@@ -6,8 +6,10 @@ their JSON twins in :mod:`lurewatch.web.api`; both call :mod:`lurewatch.web.serv
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -154,6 +156,14 @@ class ApproachIdConvertor(Convertor[str]):
 register_url_convertor("approach_id", ApproachIdConvertor())
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~:@-]+")
+
+
+def path_id(value: str) -> str:
+    """An id as a URL path segment (slashes kept: the approach routes take them); ids are mostly plain."""
+    return value if _PLAIN_ID.fullmatch(value) else quote(value, safe="/")
+
+
 def context(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.ctx
     return ctx
@@ -238,6 +248,7 @@ def create_app(
     app.state.ctx = ctx
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals.update(version=__version__, htmx_file=HTMX_FILE)
+    templates.env.filters["path_id"] = path_id
     app.state.templates = templates
 
     from lurewatch.web import api, pages

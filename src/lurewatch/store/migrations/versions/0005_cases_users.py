@@ -45,9 +45,15 @@ def upgrade() -> None:
         # The inbox sorts by risk, then date, then id, usually under one filter: with these it reads the
         # first page straight off an index instead of sorting every match.
         batch.create_index(batch.f("ix_approaches_risk_sent_at_id"), ["risk", "sent_at", "id"])
-        batch.create_index(batch.f("ix_approaches_status_risk_sent_at_id"), ["status", "risk", "sent_at", "id"])
-        batch.create_index(batch.f("ix_approaches_category_risk_sent_at_id"), ["category", "risk", "sent_at", "id"])
-        batch.create_index(batch.f("ix_approaches_severity_risk_sent_at_id"), ["severity", "risk", "sent_at", "id"])
+        batch.create_index(
+            batch.f("ix_approaches_status_risk_sent_at_id"), ["status", "risk", "sent_at", "id"]
+        )
+        batch.create_index(
+            batch.f("ix_approaches_category_risk_sent_at_id"), ["category", "risk", "sent_at", "id"]
+        )
+        batch.create_index(
+            batch.f("ix_approaches_severity_risk_sent_at_id"), ["severity", "risk", "sent_at", "id"]
+        )
     op.create_table(
         "users",
         sa.Column("username", sa.String(length=64), nullable=False),
@@ -131,7 +137,12 @@ def downgrade() -> None:
     op.drop_table("web_sessions")
     op.drop_table("users")
     with op.batch_alter_table("approaches") as batch:
-        for name in ("risk_sent_at_id", "status_risk_sent_at_id", "category_risk_sent_at_id", "severity_risk_sent_at_id"):
+        for name in (
+            "risk_sent_at_id",
+            "status_risk_sent_at_id",
+            "category_risk_sent_at_id",
+            "severity_risk_sent_at_id",
+        ):
             batch.drop_index(batch.f(f"ix_approaches_{name}"))
         batch.drop_index(batch.f("ix_approaches_assignee"))
         batch.drop_column("updated_at")
