@@ -30,7 +30,7 @@ RESULTS = HERE / "results"
 
 CHILD = r"""
 import json, sys, time
-from lurewatch.campaigns.evaluation import read_truth, score
+from lurewatch.campaigns.evaluation import read_truth, read_truth_categories, score
 from lurewatch.core import Lurewatch
 from lurewatch.ingest.stream import FileStream
 
@@ -39,8 +39,15 @@ started = time.perf_counter()
 run = core.find_campaigns(FileStream(sys.argv[1]))
 seconds = time.perf_counter() - started
 truth, sequences = read_truth(sys.argv[2])
-result = score(run.campaigns, truth, sequences).as_dict()
-result.pop("per_campaign")
+result = score(run.campaigns, truth, sequences, read_truth_categories(sys.argv[2])).as_dict()
+per = result.pop("per_campaign")
+# Per planted label: how many campaigns were found whole and given that label.
+labels = {}
+for item in per.values():
+    row = labels.setdefault(item["category"], {"planted": 0, "category_matched": 0})
+    row["planted"] += 1
+    row["category_matched"] += int(item["found_category"] == item["category"])
+result["per_label"] = labels
 with open(sys.argv[3], "w", encoding="utf-8") as fh:
     json.dump({"pipeline_seconds": round(seconds, 2), "stats": run.stats, "score": result}, fh, default=str)
 """

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lurewatch.campaigns.evaluation import bcubed, read_truth, score
+from lurewatch.campaigns.evaluation import bcubed, read_truth, read_truth_categories, score
 from lurewatch.errors import InputError
 from lurewatch.model import Campaign, Category
 
@@ -51,6 +51,24 @@ def test_score_reads_truth_and_reports_merged_sequences(tmp_path) -> None:
     assert result.recall == 1.0
     assert result.precision == pytest.approx((2 / 3 + 2 / 3 + 1 / 3) / 3)
     assert result.per_campaign["C1"] == {"messages": 2, "found_in": "cmp-1", "recall": 1.0}
+
+
+def test_score_checks_each_planted_category(tmp_path) -> None:
+    path = tmp_path / "t.jsonl"
+    lines = [
+        {"type": "campaign", "campaign_id": "C1", "category": "state_approach", "message_ids": ["m1", "m2"]},
+        {"type": "campaign", "campaign_id": "C2", "category": "scam", "message_ids": ["m3", "m4"]},
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    truth, sequences = read_truth(path)
+    found = [
+        Campaign("cmp-1", Category.STATE_APPROACH, 0.9, ("m1", "m2"), ("a",), ("r",), ()),
+        Campaign("cmp-2", Category.COMMERCIAL, 0.1, ("m3", "m4"), ("b",), ("r",), ()),
+    ]
+    result = score(found, truth, sequences, read_truth_categories(path))
+    assert result.categories_matched == 1
+    assert result.per_campaign["C2"]["found_category"] == "commercial"
+    assert score(found, truth, sequences).categories_matched is None
 
 
 def test_a_broken_truth_file_is_an_input_error(tmp_path) -> None:

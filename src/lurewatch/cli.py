@@ -928,14 +928,15 @@ def campaigns(
         )
     )
     if truth is not None:
-        from lurewatch.campaigns.evaluation import read_truth, score
+        from lurewatch.campaigns.evaluation import read_truth, read_truth_categories, score
 
         true_map, sequences = read_truth(truth)
-        result = score(run.campaigns, true_map, sequences)
+        result = score(run.campaigns, true_map, sequences, read_truth_categories(truth))
         err.print(
             Text(
                 f"Against {truth}: B-cubed precision {result.precision:.4f}, recall {result.recall:.4f}; "
-                f"{result.predicted_campaigns} campaigns found, {result.true_campaigns} planted; "
+                f"{result.predicted_campaigns} campaigns found, {result.true_campaigns} planted, "
+                f"{result.categories_matched} of them given their planted category; "
                 f"benign sequences merged into a campaign: {len(result.sequences_merged)}"
             )
         )

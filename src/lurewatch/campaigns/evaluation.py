@@ -33,6 +33,8 @@ class CampaignScore:
     sequences_merged: list[str] = field(default_factory=list)
     #: per true campaign: recall of its messages and the predicted campaign holding most of them
     per_campaign: dict[str, dict[str, object]] = field(default_factory=dict)
+    #: true campaigns whose best-matching found campaign was given their planted category (None: no labels)
+    categories_matched: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -43,6 +45,7 @@ class CampaignScore:
             "predicted_campaigns": self.predicted_campaigns,
             "true_campaigns": self.true_campaigns,
             "sequences_merged": self.sequences_merged,
+            "categories_matched": self.categories_matched,
             "per_campaign": self.per_campaign,
         }
 
@@ -86,9 +89,29 @@ def read_truth(path: str | Path) -> tuple[dict[str, str], dict[str, set[str]]]:
     return campaigns, sequences
 
 
+def read_truth_categories(path: str | Path) -> dict[str, str]:
+    """The planted category of each true campaign in a ground-truth file (campaign id -> category)."""
+    out: dict[str, str] = {}
+    try:
+        with Path(path).open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    record = json.loads(line)
+                    if record.get("type") == "campaign" and record.get("category"):
+                        out[str(record["campaign_id"])] = str(record["category"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(str(path), f"not a ground-truth file: {exc}") from exc
+    return out
+
+
 def score(
-    campaigns: Iterable[Campaign], truth: Mapping[str, str], sequences: Mapping[str, set[str]]
+    campaigns: Iterable[Campaign],
+    truth: Mapping[str, str],
+    sequences: Mapping[str, set[str]],
+    categories: Mapping[str, str] | None = None,
 ) -> CampaignScore:
+    """B-cubed scores; with ``categories`` (true campaign -> planted category) also whether each true
+    campaign's best match was given that category."""
     campaigns = list(campaigns)
     predicted = {m: c.campaign_id for c in campaigns for m in c.message_ids}
     precision, recall = bcubed(predicted, truth)
@@ -103,6 +126,10 @@ def score(
             ((p, n) for p, n in holders.items() if p is not None), key=lambda x: x[1], default=(None, 0)
         )
         per[t] = {"messages": len(msgs), "found_in": best, "recall": round(count / len(msgs), 4)}
+        if categories is not None:
+            found = next((c.category.value for c in campaigns if c.campaign_id == best), None)
+            per[t]["category"] = categories.get(t)
+            per[t]["found_category"] = found
     return CampaignScore(
         precision=precision,
         recall=recall,
@@ -112,7 +139,14 @@ def score(
         true_campaigns=len(set(truth.values())),
         sequences_merged=merged,
         per_campaign=per,
+        categories_matched=None
+        if categories is None
+        else sum(
+            1
+            for v in per.values()
+            if v.get("category") is not None and v.get("category") == v.get("found_category")
+        ),
     )
 
 
-__all__ = ["CampaignScore", "bcubed", "read_truth", "score"]
+__all__ = ["CampaignScore", "bcubed", "read_truth", "read_truth_categories", "score"]
