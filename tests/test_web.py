@@ -566,3 +566,42 @@ def test_exports_from_the_dashboard_validate_and_are_audited(ws: Workspace) -> N
     reporter = client_for(ws)
     sign_in(reporter, "rita")
     assert reporter.get("/api/export/stix").status_code == 403
+
+
+def test_serve_starts_the_dashboard_on_loopback(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    ws = tmp_path / "ws.sqlite"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lurewatch", "serve", "--workspace", str(ws), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "lurewatch serve did not answer"
+                time.sleep(0.2)
+        assert page.status_code == 200
+        assert "Sign in" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
+        assert (
+            httpx.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=5).json()["info"]["title"]
+            == "lurewatch"
+        )
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "no users yet" in err
