@@ -141,11 +141,20 @@ def _jurisdiction(details: dict[str, Any]) -> str:
     return ""
 
 
-def load_bods(path: Path | str, builder: GraphBuilder, max_record_bytes: int = MAX_RECORD_BYTES) -> dict[str, int]:
+def load_bods(
+    path: Path | str, builder: GraphBuilder, max_record_bytes: int = MAX_RECORD_BYTES
+) -> dict[str, int]:
     """Read a BODS 0.4 file into ``builder``; returns counts of what was read and set aside."""
     path = Path(path)
     latest: dict[str, tuple[str, int, dict[str, Any]]] = {}
-    stats = {"statements": 0, "entities": 0, "persons": 0, "relationships": 0, "closed": 0, "ended_interests": 0}
+    stats = {
+        "statements": 0,
+        "entities": 0,
+        "persons": 0,
+        "relationships": 0,
+        "closed": 0,
+        "ended_interests": 0,
+    }
     for position, st in enumerate(iter_statements(path, max_record_bytes)):
         stats["statements"] += 1
         record_id = st.get("recordId")
@@ -191,7 +200,9 @@ def load_bods(path: Path | str, builder: GraphBuilder, max_record_bytes: int = M
             stats["persons"] += 1
             unspecified = details.get("unspecifiedPersonDetails") or {}
             nationalities = tuple(
-                str(c.get("code") or c.get("name")) for c in details.get("nationalities") or [] if isinstance(c, dict)
+                str(c.get("code") or c.get("name"))
+                for c in details.get("nationalities") or []
+                if isinstance(c, dict)
             )
             builder.add_record(
                 Person(
@@ -268,7 +279,9 @@ def _relationship(
             subject, party, min(declared[0], 100) / 100, min(declared[1], 100) / 100, tuple(components)
         )
     if not direct and not components and not details.get("interests"):
-        direct.append(Interest(subject_id=subject, party_id=party, interest_type="unknownInterest", source=source))
+        direct.append(
+            Interest(subject_id=subject, party_id=party, interest_type="unknownInterest", source=source)
+        )
     if direct:
         builder.add_interests(direct)
 
@@ -287,6 +300,11 @@ def validate_bods(path: Path | str, schema_dir: Path | str) -> list[str]:
             resources.append((contents["$id"], Resource.from_contents(contents)))
     registry = Registry().with_resources(resources)
     schema = json.loads((schema_dir / "statement.json").read_text(encoding="utf-8"))
-    validator = Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(
+        schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
     statements = list(iter_statements(Path(path)))
-    return [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}" for e in validator.iter_errors(statements)]
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}"
+        for e in validator.iter_errors(statements)
+    ]

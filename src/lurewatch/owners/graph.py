@@ -277,7 +277,13 @@ class OwnershipGraph:
         sub.statements = {position[g]: s for g, s in self.statements.items() if g in position}
         sub.records = {position[g]: r for g, r in self.records.items() if g in position}
         sub.declared = [
-            Declared(position[d.subject], position[d.party], d.lo, d.hi, tuple(position[x] for x in d.via if x in position))
+            Declared(
+                position[d.subject],
+                position[d.party],
+                d.lo,
+                d.hi,
+                tuple(position[x] for x in d.via if x in position),
+            )
             for d in self.declared
             if d.subject in position and d.party in position
         ]
@@ -379,7 +385,9 @@ class GraphBuilder:
     def add_node(
         self, key: str, name: str, kind: int, flags: int = 0, jurisdiction: str = "", subject: bool = True
     ) -> None:
-        self._node_rows.append((key, name, kind, flags | (N_SUBJECT_RECORD if subject else 0), jurisdiction, subject))
+        self._node_rows.append(
+            (key, name, kind, flags | (N_SUBJECT_RECORD if subject else 0), jurisdiction, subject)
+        )
 
     def add_record(self, record: Entity | Person) -> None:
         """A full record (kept for display and matching) and its node."""
@@ -388,9 +396,7 @@ class GraphBuilder:
         for statement in getattr(record, "statements", ()):
             self._statements.append((record.id, statement))
 
-    def add_edge(
-        self, holder: str, held: str, lo: float, hi: float, bits: int, start_day: int = -1
-    ) -> None:
+    def add_edge(self, holder: str, held: str, lo: float, hi: float, bits: int, start_day: int = -1) -> None:
         self._edge_rows.append((holder, held, lo, hi, bits, start_day))
         self.as_of_day = max(self.as_of_day, start_day)
 
@@ -414,10 +420,9 @@ class GraphBuilder:
                 else:
                     bit = INTEREST_BITS.get(it.interest_type, C_OTHER)
                     bits |= bit
-                    if it.share_min is not None or it.share_max is not None:
-                        if bit == C_UNKNOWN:
-                            a, b = it.share
-                            lo, hi, owned = lo + a, hi + b, True
+                    if bit == C_UNKNOWN and (it.share_min is not None or it.share_max is not None):
+                        a, b = it.share
+                        lo, hi, owned = lo + a, hi + b, True
             if not owned and bits & C_UNKNOWN:
                 lo, hi, owned = 0.0, 100.0, True
             if owned:
@@ -464,10 +469,18 @@ class GraphBuilder:
     def build(self) -> OwnershipGraph:
         node_tables = list(self._node_tables)
         if self._node_rows:
-            node_tables.append(pa.Table.from_pylist([dict(zip(_NODE_SCHEMA.names, r, strict=True)) for r in self._node_rows], _NODE_SCHEMA))
+            node_tables.append(
+                pa.Table.from_pylist(
+                    [dict(zip(_NODE_SCHEMA.names, r, strict=True)) for r in self._node_rows], _NODE_SCHEMA
+                )
+            )
         edge_tables = list(self._edge_tables)
         if self._edge_rows:
-            edge_tables.append(pa.Table.from_pylist([dict(zip(_EDGE_SCHEMA.names, r, strict=True)) for r in self._edge_rows], _EDGE_SCHEMA))
+            edge_tables.append(
+                pa.Table.from_pylist(
+                    [dict(zip(_EDGE_SCHEMA.names, r, strict=True)) for r in self._edge_rows], _EDGE_SCHEMA
+                )
+            )
         nodes = pa.concat_tables(node_tables) if node_tables else _NODE_SCHEMA.empty_table()
         edges = pa.concat_tables(edge_tables) if edge_tables else _EDGE_SCHEMA.empty_table()
         self._node_tables = self._edge_tables = []
@@ -476,7 +489,8 @@ class GraphBuilder:
         # Subject records first, so that a node's own record names it before mentions as a holder do.
         nodes = nodes.take(pc.sort_indices(nodes, [("subject", "descending")]))
         all_keys = pa.chunked_array(
-            [c for col in (nodes["key"], edges["holder"], edges["held"]) for c in col.chunks], pa.large_string()
+            [c for col in (nodes["key"], edges["holder"], edges["held"]) for c in col.chunks],
+            pa.large_string(),
         )
         encoded = pc.dictionary_encode(all_keys).combine_chunks()
         ids = encoded.dictionary
@@ -495,7 +509,9 @@ class GraphBuilder:
             np.bitwise_or.at(flags, node_codes, nodes["flags"].to_numpy().astype(np.uint32))
             # a node named in no row of its own keeps a null name; named nodes take their first name
             name_col = nodes["name"].combine_chunks()
-            valid = pc.fill_null(pc.not_equal(name_col, ""), False).to_numpy(zero_copy_only=False).astype(bool)
+            valid = (
+                pc.fill_null(pc.not_equal(name_col, ""), False).to_numpy(zero_copy_only=False).astype(bool)
+            )
             named_codes = node_codes[valid]
             named_rows = np.flatnonzero(valid)
             order = np.unique(named_codes[::-1], return_index=True)
@@ -529,13 +545,14 @@ class GraphBuilder:
             as_of_day=self.as_of_day,
         )
         lookup = graph.index_of
-        statements = self._statement_tables + [
+        statements = [
+            *self._statement_tables,
             pa.table(
                 {
                     "key": pa.array([s[0] for s in self._statements], pa.large_string()),
                     "statement": pa.array([s[1] for s in self._statements], pa.large_string()),
                 }
-            )
+            ),
         ]
         st_keys = pa.chunked_array([t["key"].cast(pa.large_string()) for t in statements], pa.large_string())
         if len(st_keys):
@@ -563,7 +580,9 @@ class GraphBuilder:
         for subject, party, lo, hi, via in self._declared:
             s, p = lookup(subject), lookup(party)
             if s is not None and p is not None:
-                graph.declared.append(Declared(s, p, lo, hi, tuple(x for x in (lookup(v) for v in via) if x is not None)))
+                graph.declared.append(
+                    Declared(s, p, lo, hi, tuple(x for x in (lookup(v) for v in via) if x is not None))
+                )
         return graph
 
 

@@ -80,7 +80,7 @@ _COLUMNS = {
         "natures_of_control VARCHAR[], "
         "identification STRUCT(country_registered VARCHAR, registration_number VARCHAR, legal_form VARCHAR, "
         "legal_authority VARCHAR, place_registered VARCHAR), "
-        "date_of_birth STRUCT(month INTEGER, \"year\" INTEGER), nationality VARCHAR, "
+        'date_of_birth STRUCT(month INTEGER, "year" INTEGER), nationality VARCHAR, '
         "country_of_residence VARCHAR, notified_on VARCHAR, ceased_on VARCHAR, ceased BOOLEAN, "
         "statement VARCHAR, exemptions JSON, persons_of_significant_control_count BIGINT, "
         "statements_count BIGINT, exemptions_count BIGINT, generated_at VARCHAR)"
@@ -146,7 +146,9 @@ def _band(idx: int) -> str:
 
 
 def _has(pattern: str) -> str:
-    return f"len(list_filter(coalesce(d.natures_of_control, []), lambda x: regexp_matches(x, '{pattern}'))) > 0"
+    return (
+        f"len(list_filter(coalesce(d.natures_of_control, []), lambda x: regexp_matches(x, '{pattern}'))) > 0"
+    )
 
 
 def _query(path: str, max_object_size: int) -> str:
@@ -166,7 +168,9 @@ def _query(path: str, max_object_size: int) -> str:
     )
     kind = "d.kind"
     is_ind = f"{kind} IN ('individual-person-with-significant-control', 'individual-beneficial-owner')"
-    is_corp = f"{kind} IN ('corporate-entity-person-with-significant-control', 'corporate-entity-beneficial-owner')"
+    is_corp = (
+        f"{kind} IN ('corporate-entity-person-with-significant-control', 'corporate-entity-beneficial-owner')"
+    )
     is_legal = f"{kind} IN ('legal-person-person-with-significant-control', 'legal-person-beneficial-owner')"
     is_secure = f"{kind} IN ('super-secure-person-with-significant-control', 'super-secure-beneficial-owner')"
     uk_corp = (
@@ -199,16 +203,16 @@ def _query(path: str, max_object_size: int) -> str:
         CASE WHEN {is_ind} OR {is_secure} THEN {KIND_PERSON} WHEN {state} THEN {KIND_STATE}
              ELSE {KIND_ENTITY} END AS holder_kind,
         (CASE WHEN {state} THEN {N_STATE} ELSE 0 END) | (CASE WHEN {is_secure} THEN {N_ANONYMOUS} ELSE 0 END)
-            | (CASE WHEN {_has('as-trust')} THEN {N_TRUST} ELSE 0 END) AS holder_flags,
+            | (CASE WHEN {_has("as-trust")} THEN {N_TRUST} ELSE 0 END) AS holder_flags,
         CASE WHEN {is_ind} THEN coalesce(d.nationality, d.country_of_residence, '')
              ELSE coalesce(d.identification.country_registered, d.identification.legal_authority, '') END
              AS holder_jurisdiction,
         {_band(1)} AS band_lo,
         {_band(2)} AS band_hi,
-        (CASE WHEN {_has('^voting-rights')} THEN {C_VOTES} ELSE 0 END)
-          | (CASE WHEN {_has('^right-to-appoint-and-remove')} THEN {C_BOARD} ELSE 0 END)
-          | (CASE WHEN {_has('^significant-influence-or-control')} THEN {C_OTHER} ELSE 0 END)
-          | (CASE WHEN {_has('as-trust')} THEN {C_TRUST} ELSE 0 END) AS control_bits,
+        (CASE WHEN {_has("^voting-rights")} THEN {C_VOTES} ELSE 0 END)
+          | (CASE WHEN {_has("^right-to-appoint-and-remove")} THEN {C_BOARD} ELSE 0 END)
+          | (CASE WHEN {_has("^significant-influence-or-control")} THEN {C_OTHER} ELSE 0 END)
+          | (CASE WHEN {_has("as-trust")} THEN {C_TRUST} ELSE 0 END) AS control_bits,
         coalesce(date_diff('day', DATE '1970-01-01', TRY_CAST(d.notified_on AS DATE)), -1) AS start_day,
         CASE WHEN d.ceased_on IS NOT NULL OR coalesce(d.ceased, false) THEN
              coalesce(date_diff('day', DATE '1970-01-01', TRY_CAST(d.ceased_on AS DATE)), -1) END AS ceased_day,
@@ -302,7 +306,10 @@ def _take_batch(t: pa.Table, builder: GraphBuilder, stats: dict[str, Any]) -> No
         flat = pc.list_flatten(ex["exemptions"])
         parents = pc.list_parent_indices(ex["exemptions"])
         statement_table = pa.concat_tables(
-            [statement_table, pa.table({"key": ex["held"].take(parents), "statement": flat.cast(pa.string())})]
+            [
+                statement_table,
+                pa.table({"key": ex["held"].take(parents), "statement": flat.cast(pa.string())}),
+            ]
         )
         stats["exemptions"] += ex.num_rows
 
@@ -334,7 +341,9 @@ def _take_batch(t: pa.Table, builder: GraphBuilder, stats: dict[str, Any]) -> No
             "name": pa.nulls(n_t, pa.large_string()),
             "kind": np.full(n_t, KIND_ENTITY, dtype=np.uint8),
             "flags": np.full(n_t, N_SUBJECT_RECORD, dtype=np.uint32),
-            "jurisdiction": pa.DictionaryArray.from_arrays(np.zeros(n_t, dtype=np.int32), ["GB"]).cast(pa.large_string()),
+            "jurisdiction": pa.DictionaryArray.from_arrays(np.zeros(n_t, dtype=np.int32), ["GB"]).cast(
+                pa.large_string()
+            ),
             "subject": np.ones(n_t, dtype=bool),
         }
     )

@@ -100,7 +100,9 @@ class _Buffer:
         self.hi = np.empty(capacity, dtype=np.float64)
         self.size = 0
 
-    def append(self, rows: np.ndarray, row_of: np.ndarray, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    def append(
+        self, rows: np.ndarray, row_of: np.ndarray, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> None:
         """``row_of``/``cols``/``lo``/``hi`` sorted by row; ``rows`` maps local row numbers to nodes."""
         k = len(cols)
         need = self.size + k
