@@ -156,3 +156,16 @@ def test_exact_chain_products_match_networkx_path_sums() -> None:
             )
             got = dict((c, lo_) for c, lo_, _ in u.of(v)).get(r, 0.0)
             assert got == pytest.approx(total, abs=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 10), m=st.integers(1, 25))
+def test_screening_with_the_whole_graph_result_gives_the_same_answer(seed: int, n: int, m: int) -> None:
+    g = _random_graph(seed, n, m)
+    whole = all_ultimate_owners(g)
+    for v in range(g.n):
+        a, b = screen(g, v), screen(g, v, whole=whole)
+        assert [o.node for o in a.ultimate_owners] == [o.node for o in b.ultimate_owners]
+        for x, y in zip(a.ultimate_owners, b.ultimate_owners, strict=True):
+            assert (x.share_min, x.share_max) == pytest.approx((y.share_min, y.share_max), abs=1e-4)
+        assert sorted(f.kind for f in a.flags) == sorted(f.kind for f in b.flags)

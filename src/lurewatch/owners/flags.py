@@ -87,8 +87,17 @@ def effective_shares(result: ScreeningResult, targets: Sequence[int]) -> dict[in
     (the target is treated as a root: its own owners are cut off)."""
     g = result.graph
     out: dict[int, tuple[float, float]] = {}
+    has_owners = np.zeros(g.n, dtype=bool)
+    _, _, held, _ = g.ownership_edges()
+    has_owners[held] = True
+    roots = {o.node: (o.share_min, o.share_max) for o in result.ultimate_owners}
     for t in list(targets)[:MAX_SHARE_TARGETS]:
         if t == result.subject:
+            continue
+        if not has_owners[t]:
+            # a root: its share is the ultimate owner's, already computed
+            if t in roots:
+                out[t] = roots[t]
             continue
         cut = np.zeros(g.n, dtype=bool)
         cut[t] = True

@@ -22,7 +22,7 @@ from lurewatch.owners.graph import (
     control_names,
     day_text,
 )
-from lurewatch.owners.ubo import all_ultimate_owners
+from lurewatch.owners.ubo import UltimateOwners, all_ultimate_owners
 
 MAX_DEPTH = 64
 
@@ -163,14 +163,36 @@ def screen(
     as_of_day: int | None = None,
     secrecy: frozenset[str] = frozenset(),
     matcher: Callable[[OwnershipGraph, Sequence[int]], list[tuple[int, Match]]] | None = None,
+    whole: UltimateOwners | None = None,
 ) -> ScreeningResult:
-    """Screen ``subject`` (a node number of ``graph``). Shares and ``threshold`` are in percent."""
+    """Screen ``subject`` (a node number of ``graph``). Shares and ``threshold`` are in percent.
+
+    ``whole``: the result of :func:`~lurewatch.owners.ubo.all_ultimate_owners` over ``graph``, when it
+    has been computed already (a loaded register): the subject's shares are then read, not recomputed.
+    """
     from lurewatch.owners import flags as flagging
 
     nodes, truncated = graph.ancestors(subject, max_nodes)
     sub, _ = graph.subgraph(nodes)
     s = int(np.searchsorted(nodes, subject))
-    uo = all_ultimate_owners(sub)
+    if whole is not None and not truncated:
+        # the whole-graph result already holds the subject's row and the components: reuse them
+        labels = np.unique(whole.component[nodes], return_inverse=True)[1]
+        row = whole.of(subject)
+        cols = np.searchsorted(nodes, np.array([c for c, _, _ in row], dtype=np.int64))
+        uo = UltimateOwners(
+            start=np.zeros(sub.n, dtype=np.int64),
+            length=np.zeros(sub.n, dtype=np.int64),
+            cols=cols.astype(np.int32),
+            lo=np.array([a for _, a, _ in row]),
+            hi=np.array([b for _, _, b in row]),
+            component=labels,
+            component_size=np.bincount(labels),
+            levels=whole.levels,
+        )
+        uo.length[s] = len(row)
+    else:
+        uo = all_ultimate_owners(sub)
     table = _edge_table(sub)
     paths_to, paths_truncated = _paths(sub, s, table, max_paths)
 

@@ -27,11 +27,14 @@ components are processed in topological order of the condensation)::
 
     X = B + A X   =>   X = (I - A)^-1 B = B + AB + A^2 B + ...
 
-The series converges exactly when the spectral radius of ``A`` is below 1, which is when ``I - A`` is
-a non-singular M-matrix, i.e. when its inverse exists and is non-negative; that is what is tested
-(components of up to :data:`DENSE_MAX` nodes, dense inverse). Otherwise (a closed loop held 100%
-round, possible with upper bounds of unknown interests), or for larger components, the series is
-summed by fixed-point iteration ``X_{k+1} = min(1, B + A X_k)`` from ``X_0 = 0``, stopping when no
+The series converges exactly when the spectral radius of ``A`` is below 1. That is decided first
+with Collatz-Wielandt bounds tightened by power iteration (:func:`spectral_radius_side`). At or above
+1 (a closed loop held 100% round, or upper bounds of bands and unknown interests that add up to more
+than the whole), the component is irreducible, so by Perron-Frobenius every walk sum fed from
+outside diverges and its capped value is exactly 100%: that is the answer, at once. Below 1, the series
+is summed directly (``X = B + A X`` repeated until it settles) or, for components of up to
+:data:`DENSE_MAX` parties, taken from the dense inverse (``I - A`` is then a non-singular M-matrix,
+and a non-negative inverse is checked). A case left undecided sums the series by fixed-point iteration ``X_{k+1} = min(1, B + A X_k)`` from ``X_0 = 0``, stopping when no
 entry moves by more than :data:`TOLERANCE` or after :data:`MAX_ITERATIONS`. The iterates rise
 monotonically, so a lower bound cut off early is still a lower bound; for the upper bound, entries
 still moving when the iterations run out are set to 100% (sound, if loose). A closed cycle that no
@@ -191,9 +194,47 @@ def _gather(
     return row_of_e[rep], buf.cols[p].astype(np.int64), in_lo[e][rep] * buf.lo[p], in_hi[e][rep] * buf.hi[p]
 
 
+def spectral_radius_side(a: sparse.csr_matrix, rounds: int = 2000) -> str:
+    """Whether the spectral radius of the irreducible non-negative ``a`` is ``"below"`` 1, ``"above"``
+    (at least 1) or ``"unknown"``, from Collatz-Wielandt bounds ``min (Ax)_i / x_i <= rho <= max (Ax)_i
+    / x_i`` (valid for any positive ``x``) tightened by power iteration."""
+    m = a.shape[0]
+    x = np.ones(m)
+    for _ in range(rounds):
+        y = a @ x
+        ratio = y / x
+        if ratio.max() < 1.0 - 1e-12:
+            return "below"
+        if ratio.min() >= 1.0:
+            return "above"
+        # a lazy step (x + Ax) keeps x positive and converges on periodic matrices too
+        x = x + y
+        x /= x.max()
+        x = np.maximum(x, 1e-300)
+    return "unknown"
+
+
 def _solve_component(a: sparse.csr_matrix, b: np.ndarray, upper: bool) -> np.ndarray:
     """``X = sum_k A^k B`` capped at 1 (see the module docstring for the method and its soundness)."""
     m = a.shape[0]
+    side = spectral_radius_side(a)
+    if side == "above":
+        # Irreducible with spectral radius >= 1: every walk sum fed by a non-zero input diverges for
+        # every member (Perron-Frobenius), so the capped value is 1 wherever anything flows in; with
+        # consistent lower bounds this only happens to a closed loop, which nothing outside holds.
+        fed = (b > 0).any(axis=0)
+        x = np.zeros_like(b)
+        x[:, fed] = 1.0
+        return x
+    if side == "below" and m > DENSE_MAX:
+        # the series itself, without the cap (it converges), checked for convergence every 8 rounds
+        x = b.copy()
+        for k in range(MAX_ITERATIONS):
+            nxt = a @ x
+            nxt += b
+            if k % 8 == 7 and np.max(np.abs(nxt - x), initial=0.0) <= TOLERANCE:
+                return np.clip(nxt, 0.0, 1.0)
+            x = nxt
     if m <= DENSE_MAX:
         try:
             inv = np.linalg.inv(np.eye(m) - a.toarray())
