@@ -226,16 +226,21 @@ class OwnershipGraph:
         return self._out_csr
 
     def ancestors(self, start: int, limit: int) -> tuple[np.ndarray, bool]:
-        """Nodes from which an edge path leads to ``start`` (``start`` included), breadth first, at most
-        ``limit`` of them; the flag says whether the limit cut the search."""
+        """Nodes from which an edge path leads to ``start`` (``start`` included), sorted, breadth first,
+        at most ``limit`` of them; the flag says whether the limit cut the search."""
+        nodes, _, truncated = self._ancestors(start, limit)
+        return nodes, truncated
+
+    def _ancestors(self, start: int, limit: int) -> tuple[np.ndarray, np.ndarray, bool]:
         indptr, order = self.in_edges()
         seen = {start}
+        edges: list[int] = []
         frontier = [start]
         truncated = False
         while frontier and not truncated:
             nxt: list[int] = []
             for v in frontier:
-                for e in order[indptr[v] : indptr[v + 1]]:
+                for e in order[indptr[v] : indptr[v + 1]].tolist():
                     u = int(self.holder[e])
                     if u not in seen:
                         if len(seen) >= limit:
@@ -243,19 +248,25 @@ class OwnershipGraph:
                             break
                         seen.add(u)
                         nxt.append(u)
+                    edges.append(e)
             frontier = nxt
-        return np.fromiter(sorted(seen), dtype=np.int64, count=len(seen)), truncated
+        nodes = np.fromiter(sorted(seen), dtype=np.int64, count=len(seen))
+        return nodes, np.array(sorted(set(edges)), dtype=np.int64), truncated
 
-    def subgraph(self, nodes: np.ndarray) -> tuple[OwnershipGraph, np.ndarray]:
-        """The graph induced by ``nodes`` (renumbered 0..k-1 in the order given) and the edge numbers kept."""
-        local = np.full(self.n, -1, dtype=np.int64) if self.n <= 5_000_000 else None
-        if local is not None:
-            local[nodes] = np.arange(len(nodes))
-            lh, lv = local[self.holder], local[self.held]
-        else:
-            lh = _lookup(nodes, self.holder)
-            lv = _lookup(nodes, self.held)
-        keep = np.flatnonzero((lh >= 0) & (lv >= 0))
+    def subgraph(
+        self, nodes: np.ndarray, edges: np.ndarray | None = None
+    ) -> tuple[OwnershipGraph, np.ndarray]:
+        """The graph induced by the sorted ``nodes`` (renumbered 0..k-1 in that order) and the edge numbers
+        kept. ``edges``: candidate edges (all edges between the nodes among them), so that a subgraph
+        of a few nodes does not scan every edge of a national register."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if edges is None:
+            edges = np.arange(self.m, dtype=np.int64)
+        lh = _lookup(nodes, self.holder[edges].astype(np.int64))
+        lv = _lookup(nodes, self.held[edges].astype(np.int64))
+        ok = (lh >= 0) & (lv >= 0)
+        keep = edges[ok]
+        lh, lv = lh[ok], lv[ok]
         take = pa.array(nodes)
         sub = OwnershipGraph(
             ids=self.ids.take(take),
@@ -264,8 +275,8 @@ class OwnershipGraph:
             flags=self.flags[nodes],
             jurisdiction=self.jurisdiction[nodes],
             jurisdictions=self.jurisdictions,
-            holder=lh[keep].astype(np.int32),
-            held=lv[keep].astype(np.int32),
+            holder=lh.astype(np.int32),
+            held=lv.astype(np.int32),
             lo=self.lo[keep],
             hi=self.hi[keep],
             bits=self.bits[keep],
@@ -273,9 +284,12 @@ class OwnershipGraph:
             last_change_day=self.last_change_day[nodes],
             as_of_day=self.as_of_day,
         )
-        position = {int(g): i for i, g in enumerate(nodes)}
-        sub.statements = {position[g]: s for g, s in self.statements.items() if g in position}
-        sub.records = {position[g]: r for g, r in self.records.items() if g in position}
+        position = {int(g): i for i, g in enumerate(nodes.tolist())}
+        for g_node, i in position.items():
+            if g_node in self.statements:
+                sub.statements[i] = self.statements[g_node]
+            if g_node in self.records:
+                sub.records[i] = self.records[g_node]
         sub.declared = [
             Declared(
                 position[d.subject],
@@ -336,11 +350,11 @@ def _csr(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _lookup(sorted_nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    srt = np.argsort(sorted_nodes)
-    pos = np.searchsorted(sorted_nodes[srt], values)
-    pos = np.minimum(pos, len(sorted_nodes) - 1)
-    hit = sorted_nodes[srt][pos] == values
-    return np.where(hit, srt[pos], -1)
+    """Position of each value in the sorted array ``sorted_nodes``, -1 when absent."""
+    if not len(sorted_nodes):
+        return np.full(len(values), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_nodes, values), len(sorted_nodes) - 1)
+    return np.where(sorted_nodes[pos] == values, pos, -1)
 
 
 _NODE_SCHEMA = pa.schema(
@@ -467,8 +481,11 @@ class GraphBuilder:
                 self.as_of_day = max(self.as_of_day, int(latest))
 
     def build(self) -> OwnershipGraph:
-        node_tables = list(self._node_tables)
+        # Rows from the small loaders first (sorted so that a node's own record names it before a mention
+        # as a holder does); whole tables from the PSC snapshot after them, unsorted (they are large).
+        node_tables = []
         if self._node_rows:
+            self._node_rows.sort(key=lambda r: not r[5])
             node_tables.append(
                 pa.Table.from_pylist(
                     [dict(zip(_NODE_SCHEMA.names, r, strict=True)) for r in self._node_rows], _NODE_SCHEMA
@@ -481,13 +498,12 @@ class GraphBuilder:
                     [dict(zip(_EDGE_SCHEMA.names, r, strict=True)) for r in self._edge_rows], _EDGE_SCHEMA
                 )
             )
+        node_tables.extend(self._node_tables)
         nodes = pa.concat_tables(node_tables) if node_tables else _NODE_SCHEMA.empty_table()
         edges = pa.concat_tables(edge_tables) if edge_tables else _EDGE_SCHEMA.empty_table()
         self._node_tables = self._edge_tables = []
         self._node_rows, self._edge_rows = [], []
 
-        # Subject records first, so that a node's own record names it before mentions as a holder do.
-        nodes = nodes.take(pc.sort_indices(nodes, [("subject", "descending")]))
         all_keys = pa.chunked_array(
             [c for col in (nodes["key"], edges["holder"], edges["held"]) for c in col.chunks],
             pa.large_string(),
@@ -528,6 +544,13 @@ class GraphBuilder:
             empty = [i for i, s in enumerate(jurisdictions) if not s]
             has = np.ones(k, dtype=bool) if not empty else jur_idx != empty[0]
             jurisdiction[node_codes[has][::-1]] = jur_idx[has][::-1]
+        np.bitwise_or.at(flags, held, np.uint32(N_SUBJECT_RECORD))
+        # a UK company number is a UK company, whether or not a row of its own said so
+        unset = pc.starts_with(ids, "GB-COH-").to_numpy(zero_copy_only=False) & (jurisdiction < 0)
+        if unset.any():
+            if "GB" not in jurisdictions:
+                jurisdictions.append("GB")
+            jurisdiction[unset] = jurisdictions.index("GB")
         graph = OwnershipGraph(
             ids=ids,
             names=names,

@@ -236,7 +236,7 @@ def load_psc(
     builder: GraphBuilder,
     *,
     max_object_size: int = 16 * 1024 * 1024,
-    memory_limit: str = "4GB",
+    memory_limit: str = "2GB",
     threads: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
@@ -334,6 +334,9 @@ def _take_batch(t: pa.Table, builder: GraphBuilder, stats: dict[str, Any]) -> No
             "start_day": e["start_day"],
         }
     )
+    # companies held by an interest are nodes through the edges; the others (statements, ceased
+    # records only) need a row of their own
+    t = t.filter(pc.invert(is_interest))
     n_t = t.num_rows
     companies = pa.table(
         {

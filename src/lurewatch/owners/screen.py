@@ -172,8 +172,8 @@ def screen(
     """
     from lurewatch.owners import flags as flagging
 
-    nodes, truncated = graph.ancestors(subject, max_nodes)
-    sub, _ = graph.subgraph(nodes)
+    nodes, edges, truncated = graph._ancestors(subject, max_nodes)
+    sub, _ = graph.subgraph(nodes, edges)
     s = int(np.searchsorted(nodes, subject))
     if whole is not None and not truncated:
         # the whole-graph result already holds the subject's row and the components: reuse them
