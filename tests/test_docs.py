@@ -14,17 +14,13 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 def test_every_command_and_option_is_documented() -> None:
     group = typer.main.get_command(app)
     missing = []
-    commands = []
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
-        # a command group (``lurewatch export``) is documented through each of its commands
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            commands.extend((f"{name} {sub}", subcommand) for sub, subcommand in subcommands.items())
-        else:
-            commands.append((name, command))
-    for name, command in commands:
+    commands = list(group.commands.items())  # type: ignore[attr-defined]
+    while commands:
+        name, command = commands.pop()
         if f"lurewatch {name}" not in README:
             missing.append(f"command {name}")
+        # sub-apps (lurewatch owners screen, lurewatch lists update): their commands too
+        commands.extend((f"{name} {sub}", c) for sub, c in getattr(command, "commands", {}).items())
         for param in command.params:
             for flag in param.opts:
                 if flag.startswith("--") and flag != "--help" and f"`{flag}" not in README:

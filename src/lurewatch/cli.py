@@ -1313,6 +1313,193 @@ def users_set(
     )
 
 
+owners_app = typer.Typer(
+    help="Screen investors and partners: ultimate owners, paths to state-linked and listed entities.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+lists_app = typer.Typer(
+    help="Screening lists (sanctions, export control, military companies).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(owners_app, name="owners")
+app.add_typer(lists_app, name="lists")
+
+
+@owners_app.command("screen")
+def owners_screen(
+    subject: Annotated[
+        str, typer.Argument(help="Name, company number, identifier or node key of the counterparty.")
+    ],
+    data: Annotated[
+        list[Path],
+        typer.Option("--data", help="Ownership file (BODS 0.4, PSC snapshot, FtM, CSV); repeatable."),
+    ],
+    lists: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--list", help="Screening list file or folder (default: LUREWATCH_LISTS_DIR); repeatable."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Ownership threshold in percent (25; 10 and 50 are common).",
+            min=0.0001,
+            max=100.0,
+        ),
+    ] = None,
+    max_chain: Annotated[
+        int | None, typer.Option("--max-chain", help="Chains longer than this are flagged.", min=1)
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Reference date (YYYY-MM-DD) for recent changes; default today."),
+    ] = None,
+) -> None:
+    """Screen one counterparty: ultimate owners with effective shares, controllers, flags and list matches."""
+    from datetime import date
+
+    from rich.tree import Tree
+
+    from lurewatch.owners import find_subject, load_graph, load_secrecy_list, make_matcher
+    from lurewatch.owners.graph import day_number
+    from lurewatch.owners.lists import load_lists
+    from lurewatch.owners.matching import ListIndex
+    from lurewatch.owners.screen import result_json, screen
+
+    settings = Settings.from_env()
+    reference = day_number(as_of) if as_of else day_number(date.today().isoformat())
+    if as_of and reference < 0:
+        raise LurewatchError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    with _progress("Loading ownership data") as ticker:
+        graph, _report = load_graph(
+            data, max_file_bytes=settings.owners_max_file_bytes, progress=lambda _p, n: ticker.set(n)
+        )
+    list_paths = list(lists) if lists else ([settings.lists_dir] if settings.lists_dir.is_dir() else [])
+    index = load_lists(list_paths) if list_paths else ListIndex()
+    found = find_subject(graph, subject)
+    if not found:
+        raise LurewatchError(
+            f"{subject!r}: not found in the ownership data (try a company number or the exact name)"
+        )
+    if len(found) > 1 and not as_json:
+        err.print(
+            Text(f"{len(found)} parties match {subject!r}; screening the first ({graph.id_of(found[0])})")
+        )
+    result = screen(
+        graph,
+        found[0],
+        threshold=threshold if threshold is not None else settings.owners_threshold,
+        max_chain=max_chain or settings.owners_max_chain,
+        max_nodes=settings.owners_max_nodes,
+        max_paths=settings.owners_max_paths,
+        recent_days=settings.owners_recent_days,
+        as_of_day=reference,
+        secrecy=load_secrecy_list(settings.owners_secrecy_list),
+        matcher=make_matcher(index, settings.owners_match_threshold),
+    )
+    record = result_json(result)
+    if as_json:
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    g = result.graph
+    subject_node = record["subject"]
+    tree = Tree(Text(f"{subject_node['name']} [{subject_node['id']}]", style="bold"))
+    owners_branch = tree.add(Text(f"Ultimate owners (threshold {result.threshold:g}%)", style="bold"))
+    if not result.ultimate_owners:
+        owners_branch.add(Text("none declared"))
+    for o in result.ultimate_owners:
+        share = (
+            f"{o.share_min:.4g}%"
+            if abs(o.share_max - o.share_min) < 1e-6
+            else f"{o.share_min:.4g}-{o.share_max:.4g}%"
+        )
+        style = "bold" if o.share_max >= result.threshold else ""
+        branch = owners_branch.add(
+            Text(
+                f"{share}  {g.name_of(o.node) or g.id_of(o.node)} ({g.kind_of(o.node).value})"
+                + (" [declared]" if o.declared else ""),
+                style=style,
+            )
+        )
+        for p in o.paths[:5]:
+            branch.add(Text(_path_line(p, g)))
+        if len(o.paths) > 5:
+            branch.add(Text(f"... {len(o.paths) - 5} more paths"))
+    if result.controllers:
+        ctrl = tree.add(Text("Controllers", style="bold"))
+        for o in result.controllers:
+            branch = ctrl.add(
+                Text(
+                    f"{g.name_of(o.node) or g.id_of(o.node)} ({', '.join(o.control) or 'majority ownership'})"
+                )
+            )
+            for p in o.paths[:3]:
+                branch.add(Text(_path_line(p, g)))
+    flags_branch = tree.add(Text(f"Flags ({len(result.flags)})", style="bold"))
+    colours = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+    for f in result.flags:
+        flags_branch.add(
+            Text(
+                f"[{f.severity}] {f.kind}: {clean_line(f.explanation, 400)}"
+                + (f" (rule: {f.rule})" if f.rule else ""),
+                style=colours[f.severity],
+            )
+        )
+    if result.matches:
+        m_branch = tree.add(Text(f"List matches ({len(result.matches)})", style="bold"))
+        for m in result.matches:
+            m_branch.add(
+                Text(
+                    f"{m.node_name} ~ {m.list_name}: {m.entry_name} (score {m.score:.2f}; {clean_line(m.reason, 200)})"
+                )
+            )
+    if result.truncated or result.paths_truncated:
+        tree.add(
+            Text(
+                "Note: the structure is larger than LUREWATCH_OWNERS_MAX_NODES / _MAX_PATHS; results cover what was examined.",
+                style="yellow",
+            )
+        )
+    out.print(tree)
+
+
+def _path_line(path: Any, g: Any) -> str:
+    index = {g.id_of(i): i for i in range(g.n)}
+    parts = []
+    for i, (lo, hi, kinds) in enumerate(path.steps):
+        node = path.nodes[i + 1]
+        what = []
+        if hi > 0:
+            what.append(f"{lo:.4g}%" if abs(hi - lo) < 1e-6 else f"{lo:.4g}-{hi:.4g}%")
+        what.extend(kinds)
+        parts.append(f"<-[{', '.join(what) or 'interest'}]- {g.name_of(index[node]) or node}")
+    return clean_line(" ".join(parts), 400)
+
+
+@lists_app.command("update")
+def lists_update(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Fetch only this file (repeatable); default all.")
+    ] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to store them (default: LUREWATCH_LISTS_DIR).")
+    ] = None,
+) -> None:
+    """Download the official list files (needs network access; nothing else in lurewatch goes online)."""
+    from lurewatch.owners.lists import SOURCES, update_lists
+
+    settings = Settings.from_env()
+    target = directory or settings.lists_dir
+    for name, size in update_lists(target, only):
+        err.print(Text(f"{name}: {size:,} bytes from {SOURCES[name][0]}"))
+    out.print(Text(f"lists stored in {target}"))
+
+
 @app.command()
 def version() -> None:
     """Print the lurewatch version."""

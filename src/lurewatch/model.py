@@ -349,3 +349,126 @@ class CaseState:
     reporters: tuple[str, ...] = ()
     notes: tuple[CaseNote, ...] = ()
     updated_at: datetime | None = None
+
+
+# ==================================================================================================
+# Ownership (issue 6): who owns and controls a company, as loaded from BODS, PSC, FtM or CSV.
+
+
+class PartyKind(StrEnum):
+    PERSON = "person"
+    ENTITY = "entity"
+    STATE = "state"
+
+
+#: Interest types (BODS 0.4 ``interestType`` codes) that carry an economic share: they make up ownership.
+OWNERSHIP_INTERESTS: frozenset[str] = frozenset({"shareholding"})
+#: Interest types whose nature is not known: possibly ownership of anywhere between 0% and 100%.
+UNKNOWN_INTERESTS: frozenset[str] = frozenset({"unknownInterest", "unpublishedInterest", ""})
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A company, arrangement, state or state body.
+
+    ``entity_type`` is the BODS 0.4 entity type (``registeredEntity``, ``legalEntity``, ``arrangement``,
+    ``anonymousEntity``, ``unknownEntity``, ``state``, ``stateBody``); ``subtype`` its BODS subtype
+    (``trust``, ``nomination``, ``governmentDepartment``, ``stateOwnedEnterprise``, ...).
+    ``identifiers`` are ``(scheme, value)`` pairs with org-id.guide schemes (``GB-COH``, ``XI-LEI``,
+    ``CN-USCC``); ``topics`` are FollowTheMoney topics (``gov.soe``, ``sanction``, ``mil``, ...).
+    """
+
+    id: str
+    name: str
+    entity_type: str = "registeredEntity"
+    subtype: str = ""
+    jurisdiction: str = ""
+    identifiers: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    #: True when its shares are listed on a public market (BODS ``publicListing.hasPublicListing``)
+    publicly_listed: bool = False
+    #: PSC statements and BODS unspecified reasons about its owners ("no-individual-or-entity-...")
+    statements: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def kind(self) -> PartyKind:
+        if self.entity_type in {"state", "stateBody"}:
+            return PartyKind.STATE
+        return PartyKind.ENTITY
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A natural person. ``person_type`` is BODS ``knownPerson``, ``anonymousPerson`` or ``unknownPerson``."""
+
+    id: str
+    name: str
+    person_type: str = "knownPerson"
+    nationalities: tuple[str, ...] = ()
+    #: ``YYYY`` or ``YYYY-MM`` (registers publish no more than month and year)
+    birth_date: str = ""
+    jurisdiction: str = ""
+    identifiers: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def kind(self) -> PartyKind:
+        return PartyKind.PERSON
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class Interest:
+    """``party_id`` holds an interest in ``subject_id``: a share of the ownership (an interval in percent,
+    because registers publish bands such as 25-50%) or a form of control.
+
+    ``interest_type`` is a BODS 0.4 ``interestType`` code: ``shareholding`` is ownership (see
+    :data:`OWNERSHIP_INTERESTS`), ``votingRights``, ``appointmentOfBoard``, ``otherInfluenceOrControl``,
+    ``boardMember``, ``nominee``, ``trustee`` and the rest are control, kept apart from ownership.
+    A missing share is ``None`` (unknown: 0-100%).
+    """
+
+    subject_id: str
+    party_id: str
+    interest_type: str
+    share_min: float | None = None
+    share_max: float | None = None
+    direct: bool = True
+    start_date: str = ""
+    end_date: str = ""
+    details: str = ""
+    source: str = ""
+
+    @property
+    def is_ownership(self) -> bool:
+        return self.interest_type in OWNERSHIP_INTERESTS or self.interest_type in UNKNOWN_INTERESTS
+
+    @property
+    def share(self) -> tuple[float, float]:
+        """The share as a closed interval in percent; an unknown share is (0, 100)."""
+        lo = 0.0 if self.share_min is None else self.share_min
+        hi = 100.0 if self.share_max is None else self.share_max
+        return lo, hi
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A chain of interests from the screened subject up to a party, one step per edge.
+
+    ``nodes[0]`` is the subject and ``nodes[-1]`` the party; ``steps[i]`` describes the edge from
+    ``nodes[i + 1]`` (holder) to ``nodes[i]`` (held): its share interval in percent and its control
+    kinds. ``share_min``/``share_max`` are the product of the steps' shares (the party's effective
+    ownership along this one path).
+    """
+
+    nodes: tuple[str, ...]
+    steps: tuple[tuple[float, float, tuple[str, ...]], ...]
+    share_min: float
+    share_max: float

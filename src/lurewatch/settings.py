@@ -74,6 +74,24 @@ class Settings:
     web_login_window_s: int = 900
     #: TLP 2.0 marking given to exports unless asked otherwise (clear, green, amber, amber+strict, red)
     export_tlp: str = "amber"
+    #: owners: effective share (percent) from which an owner counts (25 by default; 10 and 50 are common)
+    owners_threshold: float = 25.0
+    #: owners: ownership chains with more links than this are flagged as opaque
+    owners_max_chain: int = 4
+    #: owners: most ancestors of a subject examined in one screening (beyond, the result says truncated)
+    owners_max_nodes: int = 20_000
+    #: owners: most ownership/control paths enumerated in one screening
+    owners_max_paths: int = 500
+    #: owners: an interest that began or ceased within this many days of the reference date is a recent change
+    owners_recent_days: int = 365
+    #: owners: name-match score (0-1) from which a list entry counts as a match
+    owners_match_threshold: float = 0.9
+    #: owners: largest ownership file read (a full PSC snapshot is about 10 GB)
+    owners_max_file_bytes: int = 64 * 1024 * MiB
+    #: owners: CSV of secrecy jurisdictions (code,name) replacing the bundled one
+    owners_secrecy_list: Path | None = None
+    #: lists: directory of screening lists (read by `owners screen`, filled by `lists update`)
+    lists_dir: Path = Path("lurewatch-lists")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -99,7 +117,7 @@ def _convert(name: str, raw: str, default: object) -> object:
             value: object = int(raw)
         elif isinstance(default, float):
             value = float(raw)
-        elif isinstance(default, Path) or name in {"catalogue", "cache_dir"}:
+        elif isinstance(default, Path) or name in {"catalogue", "cache_dir", "owners_secrecy_list"}:
             value = Path(raw).expanduser()
         else:
             value = raw
@@ -110,6 +128,10 @@ def _convert(name: str, raw: str, default: object) -> object:
             raise LurewatchError(
                 f"{env_name(name)} must be -1 (automatic), 0 or a positive number, got {raw!r}"
             )
+    elif name == "owners_threshold" and isinstance(value, float) and not 0 < value <= 100:
+        raise LurewatchError(f"{env_name(name)} must be a percentage in (0, 100], got {raw!r}")
+    elif name == "owners_match_threshold" and isinstance(value, float) and not 0 < value <= 1:
+        raise LurewatchError(f"{env_name(name)} must be a score in (0, 1], got {raw!r}")
     elif isinstance(value, int | float) and value <= 0:
         raise LurewatchError(f"{env_name(name)} must be positive, got {raw!r}")
     return value
