@@ -605,3 +605,51 @@ def test_serve_starts_the_dashboard_on_loopback(tmp_path: Path) -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert "no users yet" in err
+
+
+def test_owners_page_screens_uploaded_ownership_data(ws: Workspace) -> None:
+    owners_fixtures = FIXTURES / "owners"
+    client = client_for(ws, lists_dir=owners_fixtures)
+    csrf = sign_in(client, "ana")
+    data = (owners_fixtures / "structure.csv").read_bytes()
+    api = client.post(
+        "/api/owners/screen",
+        data={"subject": "Target Robotics Ltd", "threshold": "25"},
+        files=[("files", ("structure.csv", data, "text/csv"))],
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert api.status_code == 200, api.text
+    screening = api.json()["screening"]
+    assert screening["subject"]["id"] == "T"
+    assert {"state_ownership", "nominee"} <= {f["kind"] for f in screening["flags"]}
+    page = client.post(
+        "/owners",
+        data={"subject": "Target Robotics Ltd", "threshold": "25", "csrf_token": csrf},
+        files=[("files", ("structure.csv", data, "text/csv"))],
+    )
+    assert page.status_code == 200
+    assert page.text.count("<circle ") >= 3
+    assert 'class="edge flagged' in page.text
+    missing = client.post(
+        "/api/owners/screen",
+        data={"subject": "Nobody Ltd"},
+        files=[("files", ("structure.csv", data, "text/csv"))],
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert missing.status_code == 404
+    wrong_type = client.post(
+        "/api/owners/screen",
+        data={"subject": "Target Robotics Ltd"},
+        files=[("files", ("structure.exe", b"MZ", "application/octet-stream"))],
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert wrong_type.status_code == 422
+    reporter = client_for(ws)
+    rita = sign_in(reporter, "rita")
+    refused = reporter.post(
+        "/api/owners/screen",
+        data={"subject": "Target Robotics Ltd"},
+        files=[("files", ("structure.csv", data, "text/csv"))],
+        headers={"X-CSRF-Token": rita},
+    )
+    assert refused.status_code == 403

@@ -240,3 +240,20 @@ def test_admin_pages_render(server: str, browser: Any, shots: Path) -> None:
     assert page.locator("table.inbox tbody tr").count() == 3
     page.screenshot(path=str(shots / "users.png"), full_page=False)
     page.context.close()
+
+
+def test_owners_page_draws_the_graph(server: str, browser: Any, shots: Path) -> None:
+    page = new_page(browser, server)
+    sign_in(page, "analyst")
+    page.goto("/owners")
+    page.fill("#owners-subject", "Target Robotics Ltd")
+    page.set_input_files(
+        "#owners-files", str(Path(__file__).parent / "fixtures" / "owners" / "structure.csv")
+    )
+    page.click("#owners-submit")
+    page.wait_for_selector("#owners-result")
+    assert page.locator("svg.owners-graph circle").count() >= 3
+    assert page.locator("svg.owners-graph .edge.flagged").count() >= 1
+    assert "state" in page.inner_text("#owners-result").lower()
+    page.screenshot(path=str(shots / "owners.png"), full_page=True)
+    page.context.close()

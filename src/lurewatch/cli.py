@@ -1361,47 +1361,21 @@ def owners_screen(
     ] = None,
 ) -> None:
     """Screen one counterparty: ultimate owners with effective shares, controllers, flags and list matches."""
-    from datetime import date
-
     from rich.tree import Tree
 
-    from lurewatch.owners import find_subject, load_graph, load_secrecy_list, make_matcher
-    from lurewatch.owners.graph import day_number
-    from lurewatch.owners.lists import load_lists
-    from lurewatch.owners.matching import ListIndex
-    from lurewatch.owners.screen import result_json, screen
+    from lurewatch.owners.screen import result_json
 
-    settings = Settings.from_env()
-    reference = day_number(as_of) if as_of else day_number(date.today().isoformat())
-    if as_of and reference < 0:
-        raise LurewatchError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    core = _core()
     with _progress("Loading ownership data") as ticker:
-        graph, _report = load_graph(
-            data, max_file_bytes=settings.owners_max_file_bytes, progress=lambda _p, n: ticker.set(n)
+        result, matching = core.screen_counterparty(
+            subject, data, lists, threshold=threshold, max_chain=max_chain, as_of=as_of, progress=ticker.set
         )
-    list_paths = list(lists) if lists else ([settings.lists_dir] if settings.lists_dir.is_dir() else [])
-    index = load_lists(list_paths) if list_paths else ListIndex()
-    found = find_subject(graph, subject)
-    if not found:
-        raise LurewatchError(
-            f"{subject!r}: not found in the ownership data (try a company number or the exact name)"
-        )
-    if len(found) > 1 and not as_json:
+    if matching > 1 and not as_json:
         err.print(
-            Text(f"{len(found)} parties match {subject!r}; screening the first ({graph.id_of(found[0])})")
+            Text(
+                f"{matching} parties match {subject!r}; screening the first ({result.graph.id_of(result.subject)})"
+            )
         )
-    result = screen(
-        graph,
-        found[0],
-        threshold=threshold if threshold is not None else settings.owners_threshold,
-        max_chain=max_chain or settings.owners_max_chain,
-        max_nodes=settings.owners_max_nodes,
-        max_paths=settings.owners_max_paths,
-        recent_days=settings.owners_recent_days,
-        as_of_day=reference,
-        secrecy=load_secrecy_list(settings.owners_secrecy_list),
-        matcher=make_matcher(index, settings.owners_match_threshold),
-    )
     record = result_json(result)
     if as_json:
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")

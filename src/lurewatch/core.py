@@ -6,9 +6,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lurewatch.errors import InputError
+from lurewatch.errors import InputError, LurewatchError
 from lurewatch.ingest.read import STDIN, InputKind, detect_kind, input_digest, iter_approaches, resolve_input
 from lurewatch.model import Approach, Assessment, Category, IngestStats
 from lurewatch.settings import Settings, get_settings
@@ -199,6 +199,62 @@ class Lurewatch:
             progress=on_approach,
         )
         return report, summary
+
+    # -- owners ------------------------------------------------------------------------------------
+
+    def screen_counterparty(
+        self,
+        subject: str,
+        data: Sequence[Path],
+        lists: Sequence[Path] | None = None,
+        *,
+        threshold: float | None = None,
+        max_chain: int | None = None,
+        as_of: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[Any, int]:
+        """Load ownership files, find ``subject`` and screen it: (ScreeningResult, parties matching).
+
+        Lists default to the files in ``LUREWATCH_LISTS_DIR`` when it exists; thresholds to the settings.
+        Raises :class:`LurewatchError` when the subject is not found or ``as_of`` is not a date.
+        """
+        from datetime import date
+
+        from lurewatch.owners import find_subject, load_graph, load_secrecy_list, make_matcher
+        from lurewatch.owners.graph import day_number
+        from lurewatch.owners.lists import load_lists
+        from lurewatch.owners.matching import ListIndex
+        from lurewatch.owners.screen import screen
+
+        s = self.settings
+        reference = day_number(as_of) if as_of else day_number(date.today().isoformat())
+        if as_of and reference < 0:
+            raise LurewatchError(f"as-of date {as_of!r} is not a date (YYYY-MM-DD)")
+        graph, _report = load_graph(
+            list(data),
+            max_file_bytes=s.owners_max_file_bytes,
+            progress=(lambda _p, n: progress(n)) if progress is not None else None,
+        )
+        list_paths = list(lists) if lists else ([s.lists_dir] if s.lists_dir.is_dir() else [])
+        index = load_lists(list_paths) if list_paths else ListIndex()
+        found = find_subject(graph, subject)
+        if not found:
+            raise LurewatchError(
+                f"{subject!r}: not found in the ownership data (try a company number or the exact name)"
+            )
+        result = screen(
+            graph,
+            found[0],
+            threshold=threshold if threshold is not None else s.owners_threshold,
+            max_chain=max_chain or s.owners_max_chain,
+            max_nodes=s.owners_max_nodes,
+            max_paths=s.owners_max_paths,
+            recent_days=s.owners_recent_days,
+            as_of_day=reference,
+            secrecy=load_secrecy_list(s.owners_secrecy_list),
+            matcher=make_matcher(index, s.owners_match_threshold),
+        )
+        return result, len(found)
 
     # -- training ----------------------------------------------------------------------------------
 

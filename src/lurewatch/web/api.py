@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 
 from lurewatch.store.cases import InboxFilter
 from lurewatch.store.users import SignedIn
@@ -214,6 +214,19 @@ def export_csv(
 ) -> Response:
     """The selection as CSV with its triage state; cells that a spreadsheet would run as formulas are neutralised."""
     return _download(*service.export(ctx, user, "csv", approach or [], campaign or [], min_risk, None))
+
+
+@router.post("/owners/screen", response_model=schemas.OwnersOut)
+def screen_owners(
+    ctx: Ctx,
+    user: User,
+    subject: Annotated[str, Form(min_length=1, max_length=300)],
+    files: Annotated[list[UploadFile], File()],
+    threshold: Annotated[float, Form(ge=0.0001, le=100)] = 25.0,
+) -> dict[str, Any]:
+    """Screen a counterparty in uploaded ownership files (BODS 0.4, PSC snapshot, FtM, CSV): ultimate owners
+    with effective shares, flags explained as paths, list matches, and the graph (as `lurewatch owners screen`)."""
+    return service.screen_owners(ctx, user, subject, [(f.filename or "", f.file) for f in files], threshold)
 
 
 # -- signing in, shared with the pages --------------------------------------------------------------

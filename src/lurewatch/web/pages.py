@@ -19,7 +19,7 @@ from lurewatch.store.users import SignedIn
 from lurewatch.web import schemas, service, views
 from lurewatch.web.api import set_login_cookie, sign_in, sign_out
 from lurewatch.web.app import context, page_user, signed_in
-from lurewatch.web.security import LOGIN_CSRF_COOKIE, has_role, new_token
+from lurewatch.web.security import LOGIN_CSRF_COOKIE, has_role, new_token, require_role
 from lurewatch.web.service import WebContext
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -244,6 +244,49 @@ def campaign(request: Request, campaign_id: str, ctx: Ctx, user: User) -> Respon
         summary=views.campaign_summary(record),
         chart=views.timeline_chart(record.get("timeline") or ()),
         picture=views.link_picture(record),
+    )
+
+
+@router.get("/owners")
+def owners_form(request: Request, user: User) -> Response:
+    require_role(user, "analyst")
+    return render(request, "owners.html", user, record=None, picture=None, error=None, subject="")
+
+
+@router.post("/owners")
+def owners(
+    request: Request,
+    ctx: Ctx,
+    user: User,
+    subject: Annotated[str, Form(max_length=300)],
+    files: Annotated[list[UploadFile], File()],
+    threshold: Annotated[float, Form(ge=0.0001, le=100)] = 25.0,
+) -> Response:
+    try:
+        record = service.screen_owners(
+            ctx, user, subject, [(f.filename or "", f.file) for f in files], threshold
+        )
+    except HTTPException as exc:
+        if exc.status_code == 403:
+            raise
+        return render(
+            request,
+            "owners.html",
+            user,
+            exc.status_code,
+            record=None,
+            picture=None,
+            error=exc.detail,
+            subject=subject,
+        )
+    return render(
+        request,
+        "owners.html",
+        user,
+        record=record["screening"],
+        picture=views.ownership_picture(record["graph"]),
+        error=None,
+        subject=subject,
     )
 
 

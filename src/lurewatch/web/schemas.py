@@ -254,5 +254,13 @@ class UserChange(BaseModel):
     password: str | None = Field(default=None, min_length=10, max_length=1024)
 
 
+class OwnersOut(BaseModel):
+    """``screening``: the record of ``lurewatch owners screen --json``; ``graph``: nodes, edges and flagged
+    paths as :func:`lurewatch.owners.screen.graph_view` gives them."""
+
+    screening: dict[str, Any]
+    graph: dict[str, Any]
+
+
 class Problem(BaseModel):
     detail: str

@@ -265,6 +265,61 @@ def export(
     return text, EXPORT_TYPES[kind], f"lurewatch-{kind}.{'csv' if kind == 'csv' else 'json'}"
 
 
+# -- owners ------------------------------------------------------------------------------------------
+
+OWNERSHIP_SUFFIXES: Final = (".json", ".jsonl", ".ndjson", ".csv", ".tsv")
+
+
+def screen_owners(
+    ctx: WebContext,
+    user: SignedIn,
+    subject: str,
+    files: list[tuple[str, IO[bytes]]],
+    threshold: float | None,
+) -> dict[str, Any]:
+    """Screen ``subject`` in uploaded ownership files (BODS, PSC, FtM, CSV) against the configured lists.
+
+    Returns ``{"screening": result_json, "graph": graph_view}`` (see :mod:`lurewatch.owners.screen`).
+    """
+    from lurewatch.owners.screen import graph_view, result_json
+
+    require_role(user, "analyst")
+    subject = subject.strip()
+    if not subject:
+        raise HTTPException(status_code=422, detail="name the company or person to screen")
+    if not files:
+        raise HTTPException(status_code=422, detail="upload at least one ownership file")
+    limit = ctx.settings.web_max_upload_bytes
+    with tempfile.TemporaryDirectory(prefix="lurewatch-owners-") as tmp:
+        paths: list[Path] = []
+        written = 0
+        for n, (filename, stream) in enumerate(files[:20]):
+            suffix = Path(_SAFE_NAME.sub("_", filename or "")).suffix.lower()
+            if suffix not in OWNERSHIP_SUFFIXES:
+                raise HTTPException(status_code=422, detail="ownership files are .json, .jsonl, .csv or .tsv")
+            path = Path(tmp) / f"ownership-{n}{suffix}"
+            with path.open("wb") as out:
+                while chunk := stream.read(1 << 20):
+                    written += len(chunk)
+                    if written > limit:
+                        raise HTTPException(
+                            status_code=413, detail=f"the files are over the {limit:,}-byte upload limit"
+                        )
+                    out.write(chunk)
+            paths.append(path)
+        try:
+            result, _matching = ctx.core.screen_counterparty(subject, paths, threshold=threshold)
+        except InputError as exc:
+            raise HTTPException(status_code=422, detail=exc.problem) from None
+        except LurewatchError as exc:
+            raise HTTPException(
+                status_code=404 if "not found" in str(exc) else 422, detail=str(exc)
+            ) from None
+        record = {"screening": result_json(result), "graph": graph_view(result)}
+    ctx.cases.audit(user.username, "owners_screen", "party", subject[:200], {"files": len(paths)})
+    return record
+
+
 # -- settings and users --------------------------------------------------------------------------------
 
 

@@ -291,3 +291,125 @@ def link_picture(record: dict[str, Any], size: int = 520, max_nodes: int = 60) -
 
 def _finite(value: float) -> float:
     return value if math.isfinite(value) else 0.0
+
+
+# -- ownership graph -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerNode:
+    id: str
+    label: str
+    kind: str
+    x: float
+    y: float
+    subject: bool
+    flagged: bool
+    share: str
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerEdge:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    label: str
+    flagged: bool
+    control_only: bool
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipPicture:
+    width: int
+    height: int
+    nodes: tuple[OwnerNode, ...]
+    edges: tuple[OwnerEdge, ...]
+    hidden: int
+
+
+def _share_text(lo: float | None, hi: float | None) -> str:
+    if lo is None or hi is None:
+        return ""
+    if abs(hi - lo) < 1e-6:
+        return f"{lo:.4g}%"
+    return f"{lo:.4g}-{hi:.4g}%"
+
+
+def ownership_picture(view: dict[str, Any], max_nodes: int = 60, width: int = 960) -> OwnershipPicture:
+    """The subject at the bottom and its owners in layers above it (one layer per step up the chain),
+    edges from holder down to held, flagged paths marked; only the subject's owners are drawn."""
+    subject = str(view.get("subject", ""))
+    nodes = {str(n["id"]): n for n in view.get("nodes") or ()}
+    holders: dict[str, list[dict[str, Any]]] = {}
+    for e in view.get("edges") or ():
+        holders.setdefault(str(e["target"]), []).append(e)
+    flagged_edges = {
+        (str(a), str(b)) for f in view.get("flagged_paths") or () for a, b in f.get("edges") or ()
+    }
+    flagged_nodes = {n for pair in flagged_edges for n in pair}
+    layer = {subject: 0}
+    queue = [subject]
+    while queue and len(layer) < max_nodes:
+        held = queue.pop(0)
+        for e in holders.get(held, ()):
+            src = str(e["source"])
+            if src not in layer and len(layer) < max_nodes:
+                layer[src] = layer[held] + 1
+                queue.append(src)
+    reachable = set(layer)
+    queue = [subject]
+    while queue:
+        held = queue.pop()
+        for e in holders.get(held, ()):
+            src = str(e["source"])
+            if src not in reachable:
+                reachable.add(src)
+                queue.append(src)
+    depth = max(layer.values()) if layer else 0
+    rows: dict[int, list[str]] = {}
+    for node, d in layer.items():
+        rows.setdefault(d, []).append(node)
+    row_height = 110
+    height = (depth + 1) * row_height + 40
+    placed: dict[str, OwnerNode] = {}
+    for d, members in rows.items():
+        members.sort()
+        step = width / (len(members) + 1)
+        for i, node in enumerate(members):
+            info = nodes.get(node, {})
+            placed[node] = OwnerNode(
+                id=node,
+                label=str(info.get("name") or node)[:34],
+                kind=str(info.get("kind") or "entity"),
+                x=round(step * (i + 1), 1),
+                y=round(height - 40 - d * row_height, 1),
+                subject=node == subject,
+                flagged=node in flagged_nodes or bool(info.get("matched")),
+                share=_share_text(info.get("share_min"), info.get("share_max"))
+                if info.get("ultimate_owner")
+                else "",
+            )
+    edges = []
+    for held, incoming in holders.items():
+        for e in incoming:
+            src = str(e["source"])
+            if src in placed and held in placed:
+                a, b = placed[src], placed[held]
+                share = _share_text(e.get("share_min"), e.get("share_max"))
+                control = ", ".join(str(c) for c in e.get("control") or ())
+                edges.append(
+                    OwnerEdge(
+                        a.x,
+                        a.y,
+                        b.x,
+                        b.y,
+                        label=share or control[:24],
+                        flagged=(src, held) in flagged_edges,
+                        control_only=not share,
+                        title=f"{a.label} → {b.label}: {share or 'no shares'}{'; ' + control if control else ''}"
+                        + ("; circular" if e.get("cycle") else ""),
+                    )
+                )
+    return OwnershipPicture(width, height, tuple(placed.values()), tuple(edges), len(reachable) - len(placed))
