@@ -221,7 +221,7 @@ ADVERSARIAL = {
 }
 
 
-def _best_time(fn, arg, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+def _best_time(fn, arg, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -242,9 +242,10 @@ def test_adversarial_inputs_take_linear_time(name: str) -> None:
     t_scan = _best_time(plain.findall, big)
     t_big = _best_time(pk._extract, big)
     assert t_big < 1000 * t_scan, (t_big, t_scan)
-    # and four times the text takes about four times as long (quadratic would be sixteen)
+    # and four times the text takes about four times as long (quadratic would be sixteen); the bound sits
+    # between the two, with room for a busy machine (the best of five runs each)
     t_small = _best_time(pk._extract, small)
-    assert t_big < 9 * t_small + 0.01, (t_big, t_small)
+    assert t_big < 12 * t_small + 0.02, (t_big, t_small)
     # the public entry point is bounded by the cut
     contact_keys(big)
 
