@@ -55,6 +55,7 @@ CONTENT_CHECKED = {
     "/api/approaches/{approach_id}/notes",
     "/api/users",
     "/api/users/{username}",
+    "/api/owners/screen",
 }
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 
