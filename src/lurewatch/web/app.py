@@ -247,6 +247,8 @@ def create_app(
     )
     app.state.ctx = ctx
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # The templates ship with the package: no need to stat every file on every request.
+    templates.env.auto_reload = False
     templates.env.globals.update(version=__version__, htmx_file=HTMX_FILE)
     templates.env.filters["path_id"] = path_id
     app.state.templates = templates
