@@ -396,6 +396,13 @@ def demo(
         ),
         style="dim",
     )
+    err.print(
+        Text(
+            f"Dashboard: lurewatch users add NAME --workspace {result.workspace}   then   "
+            f"lurewatch serve --workspace {result.workspace}"
+        ),
+        style="dim",
+    )
 
 
 @app.command("eval")
