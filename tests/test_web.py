@@ -20,6 +20,7 @@ from lurewatch.settings import Settings
 from lurewatch.store.users import Users
 from lurewatch.store.workspace import Workspace
 from lurewatch.web import create_app
+from lurewatch.web.app import iter_routes
 from lurewatch.web.security import LOGIN_CSRF_COOKIE, UNSAFE_METHODS
 
 PASSWORD = "correct horse battery"
@@ -142,18 +143,9 @@ def test_passwords_are_stored_as_argon2id(ws: Workspace) -> None:
 
 def unsafe_routes(client: TestClient) -> list[tuple[str, str]]:
     routes = []
-    found = list(client.app.routes)  # type: ignore[attr-defined]
-    while found:
-        route = found.pop()
-        # Routers included in the app are kept whole (FastAPI 0.12x+); walk into them.
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            found.extend(inner.routes)
-            continue
-        methods = getattr(route, "methods", None) or set()
-        for method in sorted(methods & UNSAFE_METHODS):
-            path = re.sub(r"\{[^}]+\}", "x", route.path)
-            routes.append((method, path))
+    for route in iter_routes(client.app):  # type: ignore[arg-type]
+        for method in sorted((getattr(route, "methods", None) or set()) & UNSAFE_METHODS):
+            routes.append((method, re.sub(r"\{[^}]+\}", "x", route.path)))
     return routes
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 
-from lurewatch.store.cases import InboxFilter
 from lurewatch.store.users import SignedIn
 from lurewatch.web import schemas, service
 from lurewatch.web.app import api_user, context
+from lurewatch.web.params import InboxQuery, Selection, export_selection, inbox_query
 from lurewatch.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -33,8 +33,6 @@ router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 Ctx = Annotated[WebContext, Depends(context)]
 User = Annotated[SignedIn, Depends(api_user)]
-Text64 = Annotated[str | None, Query(max_length=64)]
-Text200 = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/login-token", response_model=schemas.LoginToken)
@@ -80,22 +78,8 @@ def report_upload(file: Annotated[UploadFile, File()], ctx: Ctx, user: User) -> 
 
 
 @router.get("/inbox", response_model=schemas.InboxOut)
-def inbox(
-    ctx: Ctx,
-    user: User,
-    category: Text64 = None,
-    status: Text64 = None,
-    severity: Text64 = None,
-    sector: Text200 = None,
-    campaign: Text200 = None,
-    reporter: Text64 = None,
-    assignee: Text64 = None,
-    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> schemas.InboxOut:
-    where = InboxFilter(category, status, severity, sector, campaign, reporter, assignee, min_risk)
-    return service.inbox(ctx, user, where, limit, offset)
+def inbox(ctx: Ctx, user: User, query: Annotated[InboxQuery, Depends(inbox_query)]) -> schemas.InboxOut:
+    return service.inbox(ctx, user, query.where, query.limit, query.offset)
 
 
 @router.get("/approaches/{approach_id:approach_id}", response_model=schemas.ApproachOut)
@@ -147,7 +131,6 @@ def change_user(username: str, body: schemas.UserChange, ctx: Ctx, user: User) -
     return service.change_user(ctx, user, username, body)
 
 
-ExportIds = Annotated[list[str] | None, Query(max_length=1000)]
 Tlp = Annotated[
     Literal["clear", "green", "amber", "amber+strict", "red"] | None,
     Query(description="TLP 2.0 level (default: LUREWATCH_EXPORT_TLP)"),
@@ -172,13 +155,11 @@ def _download(text: str, media_type: str, filename: str) -> Response:
 def export_stix(
     ctx: Ctx,
     user: User,
-    approach: ExportIds = None,
-    campaign: ExportIds = None,
-    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    selection: Annotated[Selection, Depends(export_selection)],
     tlp: Tlp = None,
 ) -> Response:
     """A STIX 2.1 bundle of the named approaches and campaigns (or of every approach at or above min_risk)."""
-    return _download(*service.export(ctx, user, "stix", approach or [], campaign or [], min_risk, tlp))
+    return _download(*service.export(ctx, user, "stix", selection, tlp))
 
 
 @router.get(
@@ -190,13 +171,11 @@ def export_stix(
 def export_misp(
     ctx: Ctx,
     user: User,
-    approach: ExportIds = None,
-    campaign: ExportIds = None,
-    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    selection: Annotated[Selection, Depends(export_selection)],
     tlp: Tlp = None,
 ) -> Response:
     """A MISP event of the selection."""
-    return _download(*service.export(ctx, user, "misp", approach or [], campaign or [], min_risk, tlp))
+    return _download(*service.export(ctx, user, "misp", selection, tlp))
 
 
 @router.get(
@@ -208,12 +187,10 @@ def export_misp(
 def export_csv(
     ctx: Ctx,
     user: User,
-    approach: ExportIds = None,
-    campaign: ExportIds = None,
-    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    selection: Annotated[Selection, Depends(export_selection)],
 ) -> Response:
     """The selection as CSV with its triage state; cells that a spreadsheet would run as formulas are neutralised."""
-    return _download(*service.export(ctx, user, "csv", approach or [], campaign or [], min_risk, None))
+    return _download(*service.export(ctx, user, "csv", selection, None))
 
 
 @router.post("/owners/screen", response_model=schemas.OwnersOut)

@@ -7,6 +7,7 @@ their JSON twins in :mod:`lurewatch.web.api`; both call :mod:`lurewatch.web.serv
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -311,17 +312,23 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
-def _allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
-    from starlette.routing import Match
-
-    allowed: set[str] = set()
+def iter_routes(app: FastAPI) -> Iterator[Any]:
+    """Every route of the app, inside included routers too (FastAPI keeps those whole)."""
     pending: list[Any] = list(app.routes)
     while pending:
         route = pending.pop()
         inner = getattr(route, "original_router", None)
         if inner is not None:
             pending.extend(inner.routes)
-            continue
+        else:
+            yield route
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
+    from starlette.routing import Match
+
+    allowed: set[str] = set()
+    for route in iter_routes(app):
         methods = getattr(route, "methods", None)
         if methods and route.matches(scope)[0] in (Match.PARTIAL, Match.FULL):
             allowed.update(methods)

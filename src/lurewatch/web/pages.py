@@ -14,11 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from lurewatch.model import CASE_STATUSES, CASE_VERDICTS, Category
-from lurewatch.store.cases import InboxFilter
 from lurewatch.store.users import SignedIn
 from lurewatch.web import schemas, service, views
 from lurewatch.web.api import set_login_cookie, sign_in, sign_out
 from lurewatch.web.app import context, page_user, signed_in
+from lurewatch.web.params import InboxQuery, Selection, export_selection, inbox_query
 from lurewatch.web.security import LOGIN_CSRF_COOKIE, has_role, new_token, require_role
 from lurewatch.web.service import WebContext
 
@@ -26,8 +26,6 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 Ctx = Annotated[WebContext, Depends(context)]
 User = Annotated[SignedIn, Depends(page_user)]
-Text64 = Annotated[str | None, Query(max_length=64)]
-Text200 = Annotated[str | None, Query(max_length=200)]
 
 
 def render(
@@ -130,37 +128,16 @@ def report_upload(request: Request, ctx: Ctx, user: User, file: Annotated[Upload
 
 @router.get("/inbox")
 def inbox(
-    request: Request,
-    ctx: Ctx,
-    user: User,
-    category: Text64 = None,
-    status: Text64 = None,
-    severity: Text64 = None,
-    sector: Text200 = None,
-    campaign: Text200 = None,
-    reporter: Text64 = None,
-    assignee: Text64 = None,
-    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    request: Request, ctx: Ctx, user: User, query: Annotated[InboxQuery, Depends(inbox_query)]
 ) -> Response:
-    where = InboxFilter(
-        category or None,
-        status or None,
-        severity or None,
-        sector or None,
-        campaign or None,
-        reporter or None,
-        assignee or None,
-        min_risk,
-    )
-    page = service.inbox(ctx, user, where, limit, offset)
-    query = {k: v for k, v in page.filters.items() if v not in (None, "", 0.0)}
+    limit, offset = query.limit, query.offset
+    page = service.inbox(ctx, user, query.where, limit, offset)
+    shown = {k: v for k, v in page.filters.items() if v not in (None, "", 0.0)}
     pages = {
-        "prev": f"/inbox?{urlencode({**query, 'offset': max(0, offset - limit), 'limit': limit})}"
+        "prev": f"/inbox?{urlencode({**shown, 'offset': max(0, offset - limit), 'limit': limit})}"
         if offset
         else None,
-        "next": f"/inbox?{urlencode({**query, 'offset': offset + limit, 'limit': limit})}"
+        "next": f"/inbox?{urlencode({**shown, 'offset': offset + limit, 'limit': limit})}"
         if page.has_more
         else None,
     }
@@ -213,16 +190,12 @@ def export(
     kind: str,
     ctx: Ctx,
     user: User,
-    approach: Annotated[list[str] | None, Query(max_length=1000)] = None,
-    campaign: Annotated[list[str] | None, Query(max_length=1000)] = None,
-    min_risk: Annotated[float, Query(ge=0, le=1)] = 0.0,
+    selection: Annotated[Selection, Depends(export_selection)],
     tlp: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     if kind not in service.EXPORT_TYPES:
         raise HTTPException(status_code=404, detail="exports are stix, misp and csv")
-    text, media_type, filename = service.export(
-        ctx, user, kind, approach or [], campaign or [], min_risk, tlp
-    )
+    text, media_type, filename = service.export(ctx, user, kind, selection, tlp)
     return Response(
         text, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

@@ -26,6 +26,7 @@ from lurewatch.store.cases import Cases, InboxFilter, Viewer
 from lurewatch.store.users import SignedIn, Users
 from lurewatch.store.workspace import VERDICTS, Workspace
 from lurewatch.web import schemas, views
+from lurewatch.web.params import Selection
 from lurewatch.web.security import LoginLimiter, has_role, require_role
 
 #: File types a report may upload, by suffix, and the name they are saved under (never the user's own).
@@ -218,13 +219,7 @@ EXPORT_TYPES: Final = {
 
 
 def export(
-    ctx: WebContext,
-    user: SignedIn,
-    kind: str,
-    approach_ids: list[str],
-    campaign_ids: list[str],
-    min_risk: float,
-    tlp: str | None,
+    ctx: WebContext, user: SignedIn, kind: str, selection: Selection, tlp: str | None
 ) -> tuple[str, str, str]:
     """An export of the selection: its text, media type and a file name for the download."""
     import io
@@ -238,7 +233,9 @@ def export(
     require_role(user, "analyst")
     try:
         level = tlp_level(tlp or ctx.settings.export_tlp)
-        items, found = select_for_export(ctx.workspace, campaign_ids, approach_ids, min_risk, limit=5_000)
+        items, found = select_for_export(
+            ctx.workspace, selection.campaigns, selection.approaches, selection.min_risk, limit=5_000
+        )
     except (ValueError, LurewatchError) as exc:
         status = 404 if str(exc).startswith("no ") else 422
         raise HTTPException(status_code=status, detail=str(exc)) from None
@@ -259,7 +256,7 @@ def export(
             "format": kind,
             "tlp": level,
             "approaches": [a.id for a, _, _ in items][:200],
-            "campaigns": campaign_ids[:50],
+            "campaigns": selection.campaigns[:50],
         },
     )
     return text, EXPORT_TYPES[kind], f"lurewatch-{kind}.{'csv' if kind == 'csv' else 'json'}"
