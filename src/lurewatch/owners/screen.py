@@ -222,8 +222,16 @@ def screen(
     ultimate = sorted(owners.values(), key=lambda o: (-o.share_max, -o.share_min, sub.id_of(o.node)))
 
     controllers: list[Owner] = []
+    control_step: dict[tuple[float, float, tuple[str, ...]], bool] = {}  # paths share their steps
+
+    def is_control(st: tuple[float, float, tuple[str, ...]]) -> bool:
+        known = control_step.get(st)
+        if known is None:
+            known = control_step[st] = _is_control_step(st)
+        return known
+
     for node, paths in paths_to.items():
-        control_paths = [p for p in paths if all(_is_control_step(st) for st in p.steps)]
+        control_paths = [p for p in paths if all(is_control(st) for st in p.steps)]
         if not control_paths:
             continue
         has_parent_control = any(
