@@ -82,17 +82,28 @@ class ScreeningResult:
 def _edge_table(g: OwnershipGraph) -> dict[int, list[tuple[int, float, float, int]]]:
     """Holders of each node: (holder, lo, hi, bits); ownership merged and tightened, control kept."""
     lo, hi, held, holder = g.ownership_edges()
-    bits: dict[tuple[int, int], int] = {}
-    for h, v, b in zip(g.holder.tolist(), g.held.tolist(), g.bits.tolist(), strict=True):
-        bits[(v, h)] = bits.get((v, h), 0) | int(b)
+    # the bits of every (held, holder) pair OR-ed together, vectorised (a subgraph has thousands)
+    pairs, inverse = np.unique(g.held.astype(np.int64) * g.n + g.holder, return_inverse=True)
+    merged = np.zeros(len(pairs), dtype=np.int64)
+    np.bitwise_or.at(merged, inverse, g.bits.astype(np.int64))
+    owned = np.searchsorted(pairs, held * g.n + holder)
     table: dict[int, list[tuple[int, float, float, int]]] = {}
-    seen = set()
-    for v, h, a, b in zip(held.tolist(), holder.tolist(), lo.tolist(), hi.tolist(), strict=True):
-        table.setdefault(v, []).append((h, a, b, bits.get((v, h), 0) | C_OWNERSHIP))
-        seen.add((v, h))
-    for (v, h), b in bits.items():
-        if (v, h) not in seen and b & CONTROL_MASK and v != h:
-            table.setdefault(v, []).append((h, float("nan"), float("nan"), b))
+    for v, h, a, b, bits in zip(
+        held.tolist(),
+        holder.tolist(),
+        lo.tolist(),
+        hi.tolist(),
+        (merged[owned] | C_OWNERSHIP).tolist(),
+        strict=True,
+    ):
+        table.setdefault(v, []).append((h, a, b, bits))
+    control = np.ones(len(pairs), dtype=bool)
+    control[owned] = False
+    control &= (merged & CONTROL_MASK) != 0
+    control &= pairs // g.n != pairs % g.n
+    nan = float("nan")
+    for pair, bits in zip(pairs[control].tolist(), merged[control].tolist(), strict=True):
+        table.setdefault(pair // g.n, []).append((pair % g.n, nan, nan, bits))
     for rows in table.values():
         rows.sort(key=lambda r: (-(r[2] if r[2] == r[2] else -1), r[0]))
     return table
