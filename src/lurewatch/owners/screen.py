@@ -111,15 +111,22 @@ def _edge_table(g: OwnershipGraph) -> dict[int, list[tuple[int, float, float, in
 
 def _paths(
     g: OwnershipGraph, subject: int, table: dict[int, list[tuple[int, float, float, int]]], max_paths: int
-) -> tuple[dict[int, list[Path]], bool]:
-    """Simple paths from the subject up to every ancestor (depth first, strongest share first)."""
+) -> tuple[dict[int, list[Path]], dict[int, list[Path]], bool]:
+    """Simple paths from the subject up to every ancestor (depth first, strongest share first), and
+    among them the paths of control (every step a control step, :func:`_is_control_step`)."""
     ids = [g.id_of(i) for i in range(g.n)]
     out: dict[int, list[Path]] = {}
+    control_out: dict[int, list[Path]] = {}
     count = 0
     truncated = False
 
     def visit(
-        v: int, nodes: list[int], steps: list[tuple[float, float, tuple[str, ...]]], lo: float, hi: float
+        v: int,
+        nodes: list[int],
+        steps: list[tuple[float, float, tuple[str, ...]]],
+        lo: float,
+        hi: float,
+        control: bool,
     ) -> None:
         nonlocal count, truncated
         if len(nodes) > MAX_DEPTH:
@@ -147,11 +154,14 @@ def _paths(
                 share_max=round(nhi * 100, 6),
             )
             out.setdefault(h, []).append(path)
+            control_path = control and _is_control_step(step)
+            if control_path:
+                control_out.setdefault(h, []).append(path)
             count += 1
-            visit(h, path_nodes, [*steps, step], nlo, nhi)
+            visit(h, path_nodes, [*steps, step], nlo, nhi, control_path)
 
-    visit(subject, [subject], [], 1.0, 1.0)
-    return out, truncated
+    visit(subject, [subject], [], 1.0, 1.0, True)
+    return out, control_out, truncated
 
 
 def _is_control_step(step: tuple[float, float, tuple[str, ...]]) -> bool:
@@ -205,7 +215,7 @@ def screen(
     else:
         uo = all_ultimate_owners(sub)
     table = _edge_table(sub)
-    paths_to, paths_truncated = _paths(sub, s, table, max_paths)
+    paths_to, control_to, paths_truncated = _paths(sub, s, table, max_paths)
 
     owners: dict[int, Owner] = {}
     for c, lo, hi in uo.of(s):
@@ -233,16 +243,8 @@ def screen(
     ultimate = sorted(owners.values(), key=lambda o: (-o.share_max, -o.share_min, sub.id_of(o.node)))
 
     controllers: list[Owner] = []
-    control_step: dict[tuple[float, float, tuple[str, ...]], bool] = {}  # paths share their steps
-
-    def is_control(st: tuple[float, float, tuple[str, ...]]) -> bool:
-        known = control_step.get(st)
-        if known is None:
-            known = control_step[st] = _is_control_step(st)
-        return known
-
-    for node, paths in paths_to.items():
-        control_paths = [p for p in paths if all(is_control(st) for st in p.steps)]
+    for node in paths_to:
+        control_paths = control_to.get(node, [])
         if not control_paths:
             continue
         has_parent_control = any(
