@@ -31,10 +31,12 @@ The series converges exactly when the spectral radius of ``A`` is below 1. That 
 with Collatz-Wielandt bounds tightened by power iteration (:func:`spectral_radius_side`). At or above
 1 (a closed loop held 100% round, or upper bounds of bands and unknown interests that add up to more
 than the whole), the component is irreducible, so by Perron-Frobenius every walk sum fed from
-outside diverges and its capped value is exactly 100%: that is the answer, at once. Below 1, the series
-is summed directly (``X = B + A X`` repeated until it settles) or, for components of up to
-:data:`DENSE_MAX` parties, taken from the dense inverse (``I - A`` is then a non-singular M-matrix,
-and a non-negative inverse is checked). A case left undecided sums the series by fixed-point iteration ``X_{k+1} = min(1, B + A X_k)`` from ``X_0 = 0``, stopping when no
+outside diverges and its capped value is exactly 100%: that is the answer, at once. Below 1, for
+components of up to :data:`DENSE_MAX` parties, it is taken from the dense inverse (``I - A`` is then a
+non-singular M-matrix, and a non-negative inverse is checked); up to :data:`RESOLVENT_MAX` parties, the
+resolvent ``R = I + A + A^2 + ...`` is summed (``R = I + A R`` until it settles) and ``X = R B`` (each
+round costs the component's links times its size, whatever the number of owners flowing in, and ``B``
+is sparse); larger components sum the series directly (``X = B + A X`` repeated until it settles). A case left undecided sums the series by fixed-point iteration ``X_{k+1} = min(1, B + A X_k)`` from ``X_0 = 0``, stopping when no
 entry moves by more than :data:`TOLERANCE` or after :data:`MAX_ITERATIONS`. The iterates rise
 monotonically, so a lower bound cut off early is still a lower bound; for the upper bound, entries
 still moving when the iterations run out are set to 100% (sound, if loose). A closed cycle that no
