@@ -70,10 +70,10 @@ def _path_text(result: ScreeningResult, path: Path | None) -> str:
     if path is None:
         return ""
     g = result.graph
-    index = {g.id_of(i): i for i in range(g.n)}
-    parts = [g.name_of(index[path.nodes[0]]) or path.nodes[0]]
+    index = g.index_of
+    parts = [g.name_of(index(path.nodes[0])) or path.nodes[0]]  # type: ignore[arg-type]
     for i, (lo, hi, kinds) in enumerate(path.steps):
-        name = g.name_of(index[path.nodes[i + 1]]) or path.nodes[i + 1]
+        name = g.name_of(index(path.nodes[i + 1])) or path.nodes[i + 1]  # type: ignore[arg-type]
         what = []
         if hi > 0:
             what.append(_fmt(lo, hi))
@@ -282,13 +282,16 @@ def flags_for(
                 rule="strongly connected component of the ownership graph",
             )
         )
+    nominee_paths = {
+        i
+        for i, ps in paths.items()
+        if any(k in {"nominee", "nominator"} for p in ps for st in p.steps for k in st[2])
+    }
     for i in range(g.n):
         if i == s:
             continue
         via = _best(paths.get(i, []))
-        if g.flags[i] & N_NOMINEE or any(
-            any(k in {"nominee", "nominator"} for k in st[2]) for p in paths.get(i, []) for st in p.steps
-        ):
+        if g.flags[i] & N_NOMINEE or i in nominee_paths:
             flags.append(
                 Flag(
                     "nominee",

@@ -176,6 +176,9 @@ class OwnershipGraph:
     _out_csr: tuple[np.ndarray, np.ndarray] | None = None
     _index: dict[str, int] | None = None
     _name_keys: pa.Array | None = None
+    _id_list: list[str] | None = None
+    _name_list: list[str] | None = None
+    _ownership: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -186,9 +189,18 @@ class OwnershipGraph:
         return len(self.holder)
 
     def id_of(self, i: int) -> str:
+        if self._id_list is None and self.n <= 100_000:
+            # a screening's subgraph: its keys as Python strings once, not one Arrow scalar per call
+            self._id_list = [str(x) for x in self.ids.to_pylist()]
+        if self._id_list is not None:
+            return self._id_list[i]
         return str(self.ids[i].as_py())
 
     def name_of(self, i: int) -> str:
+        if self._name_list is None and self.n <= 100_000:
+            self._name_list = [str(x or "") for x in self.names.to_pylist()]
+        if self._name_list is not None:
+            return self._name_list[i]
         return str(self.names[i].as_py() or "")
 
     def kind_of(self, i: int) -> PartyKind:
@@ -312,7 +324,17 @@ class OwnershipGraph:
         return sparse.csr_matrix((values, (held, holder)), shape=(self.n, self.n))
 
     def ownership_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Ownership edges merged per (held, holder) pair and tightened: (lo, hi, held, holder)."""
+        """Ownership edges merged per (held, holder) pair and tightened: (lo, hi, held, holder), computed
+        once for a small graph such as a screening's, which asks several times (the arrays are then
+        shared: do not modify them); a register's are not kept, they would double its edge memory."""
+        if self._ownership is not None:
+            return self._ownership
+        edges = self._ownership_edges()
+        if self.n <= 100_000:
+            self._ownership = edges
+        return edges
+
+    def _ownership_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         own = np.flatnonzero(~np.isnan(self.lo) & (self.holder != self.held) & (self.hi > 0))
         held = self.held[own].astype(np.int64)
         holder = self.holder[own].astype(np.int64)
@@ -503,16 +525,55 @@ class GraphBuilder:
         edges = pa.concat_tables(edge_tables) if edge_tables else _EDGE_SCHEMA.empty_table()
         self._node_tables = self._edge_tables = []
         self._node_rows, self._edge_rows = [], []
+        del node_tables, edge_tables
 
+        statements = [
+            *self._statement_tables,
+            pa.table(
+                {
+                    "key": pa.array([s[0] for s in self._statements], pa.large_string()),
+                    "statement": pa.array([s[1] for s in self._statements], pa.large_string()),
+                }
+            ),
+        ]
+        st_keys = [c for t in statements for c in t["key"].cast(pa.large_string()).chunks]
+        change_keys = [
+            pa.array([c[0] for c in self._changes], pa.large_string()),
+            *(c for t in self._change_tables for c in t["key"].cast(pa.large_string()).chunks),
+        ]
+        change_days = np.concatenate(
+            [
+                np.array([c[1] for c in self._changes], dtype=np.int32),
+                *(t["day"].to_numpy().astype(np.int32) for t in self._change_tables),
+            ]
+        )
+        self._statement_tables, self._change_tables = [], []
+        # One pass interns every key. Statement and change keys come last: codes follow first
+        # appearance, so the nodes are exactly the codes below the count of node and edge keys, and a
+        # statement about a key no node has gets a code at or above it (no second hash table of ids).
+        k, m = nodes.num_rows, edges.num_rows
         all_keys = pa.chunked_array(
-            [c for col in (nodes["key"], edges["holder"], edges["held"]) for c in col.chunks],
+            [c for col in (nodes["key"], edges["holder"], edges["held"]) for c in col.chunks]
+            + st_keys
+            + change_keys,
             pa.large_string(),
         )
         encoded = pc.dictionary_encode(all_keys).combine_chunks()
-        ids = encoded.dictionary
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        n, k, m = len(ids), nodes.num_rows, edges.num_rows
-        node_codes, holder, held = codes[:k], codes[k : k + m], codes[k + m :]
+        del all_keys, st_keys, change_keys
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        n = int(codes[: k + 2 * m].max(initial=-1)) + 1
+        ids = encoded.dictionary.slice(0, n)
+        del encoded
+        node_codes = codes[:k]
+        holder = np.ascontiguousarray(codes[k : k + m], dtype=np.int32)
+        held = np.ascontiguousarray(codes[k + m : k + 2 * m], dtype=np.int32)
+        n_st = sum(len(t) for t in statements)
+        st_codes = codes[k + 2 * m : k + 2 * m + n_st].astype(np.int64)
+        change_codes = codes[k + 2 * m + n_st :].astype(np.int64)
+        # the interned keys were the largest part of the loaded tables: drop them before the rest
+        edges = edges.select(["lo", "hi", "bits", "start_day"])
+        nodes = nodes.select(["name", "kind", "flags", "jurisdiction"])
+        pa.default_memory_pool().release_unused()
 
         kind = np.zeros(n, dtype=np.uint8)
         flags = np.zeros(n, dtype=np.uint32)
@@ -558,8 +619,8 @@ class GraphBuilder:
             flags=flags,
             jurisdiction=jurisdiction,
             jurisdictions=jurisdictions,
-            holder=holder.astype(np.int32),
-            held=held.astype(np.int32),
+            holder=holder,
+            held=held,
             lo=edges["lo"].to_numpy(),
             hi=edges["hi"].to_numpy(),
             bits=edges["bits"].to_numpy().astype(np.uint16),
@@ -567,35 +628,21 @@ class GraphBuilder:
             last_change_day=np.full(n, -1, dtype=np.int32),
             as_of_day=self.as_of_day,
         )
+        del edges, nodes
         lookup = graph.index_of
-        statements = [
-            *self._statement_tables,
-            pa.table(
-                {
-                    "key": pa.array([s[0] for s in self._statements], pa.large_string()),
-                    "statement": pa.array([s[1] for s in self._statements], pa.large_string()),
-                }
-            ),
-        ]
-        st_keys = pa.chunked_array([t["key"].cast(pa.large_string()) for t in statements], pa.large_string())
-        if len(st_keys):
-            positions = _positions(st_keys, ids)
-            texts = pa.chunked_array([t["statement"].cast(pa.large_string()) for t in statements]).to_pylist()
-            for i, text in zip(positions.tolist(), texts, strict=True):
-                if i >= 0 and text:
+        if n_st:
+            texts = pa.chunked_array(
+                [t["statement"].cast(pa.large_string()) for t in statements], pa.large_string()
+            ).to_pylist()
+            for i, text in zip(st_codes.tolist(), texts, strict=True):
+                if i < n and text:
                     graph.statements[i] = (*graph.statements.get(i, ()), text)
                     flags[i] |= statement_flag(text)
-        change_keys = [pa.array([c[0] for c in self._changes], pa.large_string())]
-        change_days = [np.array([c[1] for c in self._changes], dtype=np.int32)]
-        for t in self._change_tables:
-            change_keys.append(t["key"].combine_chunks().cast(pa.large_string()))
-            change_days.append(t["day"].to_numpy().astype(np.int32))
-        keys_all = pa.chunked_array(change_keys, pa.large_string())
-        if len(keys_all):
-            positions = _positions(keys_all, ids)
-            days = np.concatenate(change_days)
-            ok = positions >= 0
-            np.maximum.at(graph.last_change_day, positions[ok], days[ok])
+        if len(change_codes):
+            ok = change_codes < n
+            np.maximum.at(graph.last_change_day, change_codes[ok], change_days[ok])
+        del statements
+        pa.default_memory_pool().release_unused()
         for key, record in self._records.items():
             i = lookup(key)
             if i is not None:
@@ -607,12 +654,6 @@ class GraphBuilder:
                     Declared(s, p, lo, hi, tuple(x for x in (lookup(v) for v in via) if x is not None))
                 )
         return graph
-
-
-def _positions(keys: pa.ChunkedArray, ids: pa.Array) -> np.ndarray:
-    """Index of each key among ``ids`` (-1 when absent), vectorised."""
-    found = pc.index_in(keys, value_set=ids)
-    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
 
 #: PSC statements and BODS reasons that say a company's owners are not (all) named.

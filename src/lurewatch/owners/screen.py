@@ -82,17 +82,28 @@ class ScreeningResult:
 def _edge_table(g: OwnershipGraph) -> dict[int, list[tuple[int, float, float, int]]]:
     """Holders of each node: (holder, lo, hi, bits); ownership merged and tightened, control kept."""
     lo, hi, held, holder = g.ownership_edges()
-    bits: dict[tuple[int, int], int] = {}
-    for h, v, b in zip(g.holder.tolist(), g.held.tolist(), g.bits.tolist(), strict=True):
-        bits[(v, h)] = bits.get((v, h), 0) | int(b)
+    # the bits of every (held, holder) pair OR-ed together, vectorised (a subgraph has thousands)
+    pairs, inverse = np.unique(g.held.astype(np.int64) * g.n + g.holder, return_inverse=True)
+    merged = np.zeros(len(pairs), dtype=np.int64)
+    np.bitwise_or.at(merged, inverse, g.bits.astype(np.int64))
+    owned = np.searchsorted(pairs, held * g.n + holder)
     table: dict[int, list[tuple[int, float, float, int]]] = {}
-    seen = set()
-    for v, h, a, b in zip(held.tolist(), holder.tolist(), lo.tolist(), hi.tolist(), strict=True):
-        table.setdefault(v, []).append((h, a, b, bits.get((v, h), 0) | C_OWNERSHIP))
-        seen.add((v, h))
-    for (v, h), b in bits.items():
-        if (v, h) not in seen and b & CONTROL_MASK and v != h:
-            table.setdefault(v, []).append((h, float("nan"), float("nan"), b))
+    for v, h, a, b, bits in zip(
+        held.tolist(),
+        holder.tolist(),
+        lo.tolist(),
+        hi.tolist(),
+        (merged[owned] | C_OWNERSHIP).tolist(),
+        strict=True,
+    ):
+        table.setdefault(v, []).append((h, a, b, bits))
+    control = np.ones(len(pairs), dtype=bool)
+    control[owned] = False
+    control &= (merged & CONTROL_MASK) != 0
+    control &= pairs // g.n != pairs % g.n
+    nan = float("nan")
+    for pair, bits in zip(pairs[control].tolist(), merged[control].tolist(), strict=True):
+        table.setdefault(pair // g.n, []).append((pair % g.n, nan, nan, bits))
     for rows in table.values():
         rows.sort(key=lambda r: (-(r[2] if r[2] == r[2] else -1), r[0]))
     return table
@@ -100,15 +111,22 @@ def _edge_table(g: OwnershipGraph) -> dict[int, list[tuple[int, float, float, in
 
 def _paths(
     g: OwnershipGraph, subject: int, table: dict[int, list[tuple[int, float, float, int]]], max_paths: int
-) -> tuple[dict[int, list[Path]], bool]:
-    """Simple paths from the subject up to every ancestor (depth first, strongest share first)."""
+) -> tuple[dict[int, list[Path]], dict[int, list[Path]], bool]:
+    """Simple paths from the subject up to every ancestor (depth first, strongest share first), and
+    among them the paths of control (every step a control step, :func:`_is_control_step`)."""
     ids = [g.id_of(i) for i in range(g.n)]
     out: dict[int, list[Path]] = {}
+    control_out: dict[int, list[Path]] = {}
     count = 0
     truncated = False
 
     def visit(
-        v: int, nodes: list[int], steps: list[tuple[float, float, tuple[str, ...]]], lo: float, hi: float
+        v: int,
+        nodes: list[int],
+        steps: list[tuple[float, float, tuple[str, ...]]],
+        lo: float,
+        hi: float,
+        control: bool,
     ) -> None:
         nonlocal count, truncated
         if len(nodes) > MAX_DEPTH:
@@ -136,11 +154,14 @@ def _paths(
                 share_max=round(nhi * 100, 6),
             )
             out.setdefault(h, []).append(path)
+            control_path = control and _is_control_step(step)
+            if control_path:
+                control_out.setdefault(h, []).append(path)
             count += 1
-            visit(h, path_nodes, [*steps, step], nlo, nhi)
+            visit(h, path_nodes, [*steps, step], nlo, nhi, control_path)
 
-    visit(subject, [subject], [], 1.0, 1.0)
-    return out, truncated
+    visit(subject, [subject], [], 1.0, 1.0, True)
+    return out, control_out, truncated
 
 
 def _is_control_step(step: tuple[float, float, tuple[str, ...]]) -> bool:
@@ -194,7 +215,7 @@ def screen(
     else:
         uo = all_ultimate_owners(sub)
     table = _edge_table(sub)
-    paths_to, paths_truncated = _paths(sub, s, table, max_paths)
+    paths_to, control_to, paths_truncated = _paths(sub, s, table, max_paths)
 
     owners: dict[int, Owner] = {}
     for c, lo, hi in uo.of(s):
@@ -222,8 +243,8 @@ def screen(
     ultimate = sorted(owners.values(), key=lambda o: (-o.share_max, -o.share_min, sub.id_of(o.node)))
 
     controllers: list[Owner] = []
-    for node, paths in paths_to.items():
-        control_paths = [p for p in paths if all(_is_control_step(st) for st in p.steps)]
+    for node in paths_to:
+        control_paths = control_to.get(node, [])
         if not control_paths:
             continue
         has_parent_control = any(

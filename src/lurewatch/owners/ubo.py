@@ -31,10 +31,12 @@ The series converges exactly when the spectral radius of ``A`` is below 1. That 
 with Collatz-Wielandt bounds tightened by power iteration (:func:`spectral_radius_side`). At or above
 1 (a closed loop held 100% round, or upper bounds of bands and unknown interests that add up to more
 than the whole), the component is irreducible, so by Perron-Frobenius every walk sum fed from
-outside diverges and its capped value is exactly 100%: that is the answer, at once. Below 1, the series
-is summed directly (``X = B + A X`` repeated until it settles) or, for components of up to
-:data:`DENSE_MAX` parties, taken from the dense inverse (``I - A`` is then a non-singular M-matrix,
-and a non-negative inverse is checked). A case left undecided sums the series by fixed-point iteration ``X_{k+1} = min(1, B + A X_k)`` from ``X_0 = 0``, stopping when no
+outside diverges and its capped value is exactly 100%: that is the answer, at once. Below 1, for
+components of up to :data:`DENSE_MAX` parties, it is taken from the dense inverse (``I - A`` is then a
+non-singular M-matrix, and a non-negative inverse is checked); up to :data:`RESOLVENT_MAX` parties, the
+resolvent ``R = I + A + A^2 + ...`` is summed (``R = I + A R`` until it settles) and ``X = R B`` (each
+round costs the component's links times its size, whatever the number of owners flowing in, and ``B``
+is sparse); larger components sum the series directly (``X = B + A X`` repeated until it settles). A case left undecided sums the series by fixed-point iteration ``X_{k+1} = min(1, B + A X_k)`` from ``X_0 = 0``, stopping when no
 entry moves by more than :data:`TOLERANCE` or after :data:`MAX_ITERATIONS`. The iterates rise
 monotonically, so a lower bound cut off early is still a lower bound; for the upper bound, entries
 still moving when the iterations run out are set to 100% (sound, if loose). A closed cycle that no
@@ -60,6 +62,10 @@ from scipy.sparse.csgraph import connected_components
 from lurewatch.owners.graph import OwnershipGraph
 
 DENSE_MAX = 1500
+#: largest component whose resolvent ``(I - A)^-1`` is summed as a dense matrix (128 MiB)
+RESOLVENT_MAX = 4096
+#: entries gathered at once while a level's rows are formed (bounds the temporary arrays)
+GATHER_CHUNK = 4_000_000
 TOLERANCE = 1e-12
 MAX_ITERATIONS = 10_000
 PRUNE = 1e-9
@@ -111,9 +117,11 @@ class _Buffer:
         need = self.size + k
         if need > len(self.cols):
             cap = max(need, int(len(self.cols) * 1.5) + 1024)
-            self.cols = np.resize(self.cols, cap)
-            self.lo = np.resize(self.lo, cap)
-            self.hi = np.resize(self.hi, cap)
+            # grown in place (realloc remaps large blocks): no second copy of the rows at the peak;
+            # no view of these arrays is alive while rows are appended
+            self.cols.resize(cap, refcheck=False)
+            self.lo.resize(cap, refcheck=False)
+            self.hi.resize(cap, refcheck=False)
         self.cols[self.size : need] = cols
         self.lo[self.size : need] = lo
         self.hi[self.size : need] = hi
@@ -172,6 +180,20 @@ def _aggregate(
     return uniq // n, uniq % n, slo, shi
 
 
+def _chunks(rows: np.ndarray, in_ptr: np.ndarray, in_holder: np.ndarray, buf: _Buffer) -> list[np.ndarray]:
+    """``rows`` split so that each part gathers about :data:`GATHER_CHUNK` entries (rows of one level
+    depend only on earlier levels, so the parts are independent)."""
+    if len(rows) == 0:
+        return []
+    degree = in_ptr[rows + 1] - in_ptr[rows]
+    gathered = buf.length[in_holder[_ranges(in_ptr[rows], degree)]]
+    cost = np.cumsum(np.add.reduceat(gathered, np.cumsum(degree) - degree) if len(gathered) else degree)
+    if cost[-1] <= GATHER_CHUNK:
+        return [rows]
+    cuts = np.searchsorted(cost, np.arange(GATHER_CHUNK, int(cost[-1]), GATHER_CHUNK), side="right")
+    return [part for part in np.split(rows, np.unique(cuts)) if len(part)]
+
+
 def _gather(
     rows: np.ndarray,
     in_ptr: np.ndarray,
@@ -214,6 +236,21 @@ def spectral_radius_side(a: sparse.csr_matrix, rounds: int = 2000) -> str:
     return "unknown"
 
 
+def _resolvent_series(a: sparse.csr_matrix) -> np.ndarray | None:
+    """``sum_k A^k`` (``A`` with spectral radius below 1) by ``R = I + A R``, or None if it does not
+    settle within :data:`MAX_ITERATIONS` rounds."""
+    m = a.shape[0]
+    eye = np.eye(m)
+    r = eye.copy()
+    for k in range(MAX_ITERATIONS):
+        nxt = a @ r
+        nxt += eye
+        if k % 8 == 7 and np.max(np.abs(nxt - r), initial=0.0) <= TOLERANCE:
+            return nxt
+        r = nxt
+    return None
+
+
 def _solve_component(a: sparse.csr_matrix, b: np.ndarray, upper: bool) -> np.ndarray:
     """``X = sum_k A^k B`` capped at 1 (see the module docstring for the method and its soundness)."""
     m = a.shape[0]
@@ -226,6 +263,13 @@ def _solve_component(a: sparse.csr_matrix, b: np.ndarray, upper: bool) -> np.nda
         x = np.zeros_like(b)
         x[:, fed] = 1.0
         return x
+    if side == "below" and DENSE_MAX < m <= RESOLVENT_MAX:
+        # the series summed once for the component, R = I + A + A^2 + ..., then X = R B: the rounds
+        # cost the component's links times its size, not times the (many) owners flowing in, and B
+        # is sparse (each member has a few outside holders)
+        resolvent = _resolvent_series(a)
+        if resolvent is not None:
+            return np.clip((sparse.csr_matrix(b.T) @ resolvent.T).T, 0.0, 1.0)
     if side == "below" and m > DENSE_MAX:
         # the series itself, without the cap (it converges), checked for convergence every 8 rounds
         x = b.copy()
@@ -285,10 +329,10 @@ def all_ultimate_owners(graph: OwnershipGraph, cut: np.ndarray | None = None) ->
         if len(roots):
             buf.append(roots, np.arange(len(roots)), roots, np.ones(len(roots)), np.ones(len(roots)))
         single = nodes[(indeg[nodes] > 0) & (comp_size[comp[nodes]] == 1)]
-        if len(single):
-            r, c, a, b = _gather(single, in_ptr, holder, lo, hi, buf)
+        for part in _chunks(single, in_ptr, holder, buf):
+            r, c, a, b = _gather(part, in_ptr, holder, lo, hi, buf)
             r, c, a, b = _aggregate(r, c, a, b, n)
-            buf.append(single, r, c, a, b)
+            buf.append(part, r, c, a, b)
         cyc = nodes[comp_size[comp[nodes]] > 1]
         if len(cyc):
             cyc = cyc[np.argsort(comp[cyc], kind="stable")]
