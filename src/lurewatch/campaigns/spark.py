@@ -328,9 +328,11 @@ def connected_components(edges: DataFrame, checkpoint: Any = None) -> DataFrame:
         .select(F.greatest("a", "b").alias("u"), F.least("a", "b").alias("v"))
         .distinct()
     )
-    for _ in range(MAX_COMPONENT_ROUNDS):
+    for rounds in range(1, MAX_COMPONENT_ROUNDS + 1):
         e = keep(_small_star(_large_star(e)))
         if _is_stars(e):
+            if os.environ.get("LUREWATCH_DEBUG_COMPONENTS"):
+                print(f"components: {rounds} rounds", file=sys.stderr)
             return e.select(F.col("u").alias("node"), F.col("v").alias("label"))
     raise RuntimeError(f"connected components did not converge in {MAX_COMPONENT_ROUNDS} rounds")
 
@@ -365,13 +367,18 @@ def _small_star(e: DataFrame) -> DataFrame:
 
 
 def _is_stars(e: DataFrame) -> bool:
-    """Every node has one edge, to a node that has none of its own (its component's smallest)."""
+    """Every node has one edge, to a node that has none of its own (its component's smallest).
+
+    One aggregation: per node, its edges out (as ``u``) and in (as ``v``); a node with two edges
+    out, or with edges both out and in, means another round.
+    """
     from pyspark.sql import functions as F
 
-    roots = e.select(F.col("v").alias("u")).distinct()
-    if not e.join(roots, "u", "left_semi").isEmpty():
-        return False
-    return e.count() == e.select("u").distinct().count()
+    ends = e.select(F.col("u").alias("x"), F.lit(1).alias("out"), F.lit(0).alias("in")).unionByName(
+        e.select(F.col("v").alias("x"), F.lit(0).alias("out"), F.lit(1).alias("in"))
+    )
+    degrees = ends.groupBy("x").agg(F.sum("out").alias("out"), F.sum("in").alias("in"))
+    return degrees.filter((F.col("out") > 1) | ((F.col("out") > 0) & (F.col("in") > 0))).isEmpty()
 
 
 # -- the backend ------------------------------------------------------------------------------------
@@ -790,12 +797,13 @@ class SparkBackend(CampaignBackend):
             .distinct()
             .mapInArrow(_sector_flags, "sector string, sensitive boolean, known boolean")
         )
-        rows = (
+        rows = self._keep(
             mg.join(per_cluster, "cluster")
             .join(per_group, "grp")
             .withColumn("rare", (F.col("cn") >= 2) & (F.col("ca") <= max_accounts))
             .filter((F.col("group_accounts") >= 2) | F.col("rare"))
             .join(F.broadcast(sectors), "sector")
+            .select("grp", "cluster", "acc", "recipient", "sent", "sensitive", "known", "rare")
         )
         g = (
             rows.groupBy("grp")
@@ -810,7 +818,6 @@ class SparkBackend(CampaignBackend):
             )
             .filter(F.col("recipients") >= int(min_recipients))
         )
-        g = self._keep(g)
         chosen = g.select("grp")
         reach = (
             rows.filter("rare")
@@ -850,7 +857,7 @@ class SparkBackend(CampaignBackend):
             .orderBy("group")
             .toArrow()
         )
-        self._drop(g)
+        self._drop(rows)
         return out.cast(
             pa.schema(
                 [pa.field(name, pa.int64()) for name in out.schema.names]  # every column is a count or time
