@@ -60,6 +60,9 @@ class Settings:
     campaign_max_accounts_per_key: int = 50
     #: campaigns: profile-photo hashes up to this many bits apart count as one photo (0: identical only)
     campaign_photo_distance: int = 2
+    #: campaigns on the spark engine: the Spark master (``local[4]``, ``spark://host:7077``, ``yarn``...);
+    #: None keeps the one spark-submit gave, else ``local[*]``
+    spark_master: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
