@@ -631,21 +631,26 @@ class SparkBackend(CampaignBackend):
             F.concat(F.col("v"), F.lit(" | text:"), F.col("cluster").cast("string")).alias("value"), zero,
         )  # fmt: skip
         rows = contact_rows.unionByName(photo_rows).unionByName(name_company).unionByName(name_text)
-        grouped = self._keep(
-            rows.groupBy("kind", "value")
-            .agg(
-                F.countDistinct("acc").alias("n"),
-                F.sort_array(F.collect_set(F.struct("acc", "sender_id"))).alias("members"),
-                F.sum("messages").alias("messages"),
-            )
+        # each account once per value; a value's holders are counted before any are listed, so a
+        # stock value held by millions (a webmail domain) is counted, never gathered into one row
+        holders = self._keep(
+            rows.groupBy("kind", "value", "acc", "sender_id").agg(F.sum("messages").alias("messages"))
+        )
+        per_value = self._keep(
+            holders.groupBy("kind", "value")
+            .agg(F.count("*").alias("n"), F.sum("messages").alias("messages"))
             .filter(F.col("n") >= 2)
         )
         self._common = {
             r["kind"]: int(r["count"])
-            for r in grouped.filter(F.col("n") > max_accounts).groupBy("kind").count().collect()
+            for r in per_value.filter(F.col("n") > max_accounts).groupBy("kind").count().collect()
         }
+        evidence = per_value.filter(F.col("n") <= max_accounts)
         kept = (
-            grouped.filter(F.col("n") <= max_accounts)
+            holders.join(evidence.select("kind", "value"), ["kind", "value"], "left_semi")
+            .groupBy("kind", "value")
+            .agg(F.sort_array(F.collect_list(F.struct("acc", "sender_id"))).alias("members"))
+            .join(evidence.select("kind", "value", "messages"), ["kind", "value"])
             .select(
                 "kind",
                 "value",
@@ -655,7 +660,8 @@ class SparkBackend(CampaignBackend):
             .orderBy("kind", "value")
             .toArrow()
         )
-        self._drop(grouped)
+        self._drop(per_value)
+        self._drop(holders)
         return pa.table(
             {
                 "kind": kept.column("kind").cast(pa.string()),
