@@ -127,12 +127,21 @@ def main() -> None:
         "--driver-memory", default="10g", help="spark.driver.memory (local mode: all of Spark)"
     )
     parser.add_argument("--out", default="spark.json", help="file name under benchmarks/results")
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="keep the recorded results and replace only the runs made now (the local engine always runs, for "
+        "the comparison; its row is replaced too)",
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
     exe = Path(sys.executable)
     lurewatch = exe.with_name("lurewatch")
-    results = []
+    results: list[dict] = []
+    recorded = RESULTS / args.out
+    if args.rerun and recorded.exists():
+        results = json.loads(recorded.read_text(encoding="utf-8"))["results"]
     for size in (int(s) for s in args.sizes.split(",") if s):
         stream = OUT / f"campaigns-{size}-{args.seed}.parquet"
         truth = OUT / f"campaigns-{size}-{args.seed}.truth.jsonl"
@@ -185,7 +194,8 @@ def main() -> None:
                 "load_average_after": [round(x, 2) for x in load_after],
                 "score": child["score"],
             }
-            results.append(row)
+            results = [r for r in results if (r["messages"], r["engine"]) != (size, engine)] + [row]
+            results.sort(key=lambda r: (r["messages"], r["engine"] != "local", r["engine"]))
             print(json.dumps(row), file=sys.stderr, flush=True)
             _write(args, results)
     _print(results)

@@ -32,6 +32,7 @@ its smallest account. The numbers differ from the local backend's dense ones, th
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -60,6 +61,7 @@ from lurewatch.ingest.stream import COLUMNS, REQUIRED, SCHEMA, StreamStats, conf
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+_log = logging.getLogger(__name__)
 #: bits of a message position given to the row within its file (2^40 rows per file, 2^23 files)
 ROW_BITS = 40
 #: most large-star / small-star rounds before giving up (they converge in O(log^2 n))
@@ -331,8 +333,7 @@ def connected_components(edges: DataFrame, checkpoint: Any = None) -> DataFrame:
     for rounds in range(1, MAX_COMPONENT_ROUNDS + 1):
         e = keep(_small_star(_large_star(e)))
         if _is_stars(e):
-            if os.environ.get("LUREWATCH_DEBUG_COMPONENTS"):
-                print(f"components: {rounds} rounds", file=sys.stderr)
+            _log.debug("connected components: %d rounds", rounds)
             return e.select(F.col("u").alias("node"), F.col("v").alias("label"))
     raise RuntimeError(f"connected components did not converge in {MAX_COMPONENT_ROUNDS} rounds")
 
