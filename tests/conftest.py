@@ -43,3 +43,39 @@ def workspace_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
     engine.dispose()
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test run (starting one costs seconds).
+
+    Skips only where pyspark or Java is missing; CI installs both (.ci/run).
+    """
+    import shutil
+
+    if os.environ.get("CI"):
+        # CI installs both (.ci/run): a skip there would hide that the Spark engine was never tested.
+        import pyspark  # noqa: F401
+
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            pytest.fail("no Java runtime for Spark", pytrace=False)
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java runtime for Spark")
+    from lurewatch.campaigns.spark import spark_session
+
+    session = spark_session(
+        "local[2]",
+        {
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.driver.memory": "2g",
+            # tiny tables: compiling each query costs more than interpreting it
+            "spark.sql.codegen.wholeStage": "false",
+        },
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -96,3 +96,45 @@ def test_unknown_engine_is_refused(stream, tmp_path: Path) -> None:
     result = run("campaigns", stream[0], "--engine", "nope", "--no-save", cwd=tmp_path)
     assert result.returncode == 2
     assert "unknown engine" in result.stderr
+
+
+def test_spark_engine_finds_what_the_local_engine_finds(spark, tmp_path: Path) -> None:
+    path = tmp_path / "s.parquet"
+    write_stream(6_000, path, seed=9, campaigns=3, truth=tmp_path / "t.jsonl")
+    found = {}
+    for engine in ("local", "spark"):
+        result = runner.invoke(app, ["campaigns", str(path), "--json", "--no-save", "--engine", engine])
+        assert result.exit_code == 0, result.output
+        found[engine] = {
+            (r["campaign_id"], tuple(r["message_ids"]))
+            for r in map(json.loads, filter(str.strip, result.stdout.splitlines()))
+        }
+    assert found["spark"] == found["local"]
+    assert len(found["local"]) == 3
+    # a folder of Parquet files is one stream to Spark
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    path.rename(folder / "part-0.parquet")
+    result = runner.invoke(app, ["campaigns", str(folder), "--json", "--no-save", "--engine", "spark"])
+    assert result.exit_code == 0, result.output
+    assert len([line for line in result.stdout.splitlines() if line.strip()]) == 3
+
+
+def test_engine_options_are_checked(tmp_path: Path) -> None:
+    for args in (["--engine", "nope"], ["--spark-master", "local[1]"]):
+        done = run("campaigns", tmp_path / "x.parquet", "--no-save", *args, cwd=tmp_path)
+        assert done.returncode == 2
+        assert "engine" in done.stderr
+
+
+def test_spark_job_script_runs_the_campaigns_command_on_spark() -> None:
+    from lurewatch.campaigns.spark_job import arguments
+
+    assert arguments(["s3a://b/stream/", "--json"]) == [
+        "campaigns",
+        "s3a://b/stream/",
+        "--json",
+        "--engine",
+        "spark",
+    ]
+    assert arguments(["x", "--engine", "local"]) == ["campaigns", "x", "--engine", "local"]

@@ -791,9 +791,10 @@ def indicators(
 @app.command()
 def campaigns(
     stream: Annotated[
-        Path | None,
+        str | None,
         typer.Argument(
-            help="Message stream (.parquet, .csv, .jsonl) in the documented columns; default: the workspace's approaches.",
+            help="Message stream (.parquet, .csv, .jsonl) in the documented columns; with --engine spark also a "
+            "folder or glob of Parquet files, or any path Spark reads (hdfs://, s3a://); default: the workspace's approaches.",
             metavar="[STREAM]",
         ),
     ] = None,
@@ -811,7 +812,18 @@ def campaigns(
             "--save/--no-save", help="Store the campaigns in the workspace (replacing this source's)."
         ),
     ] = True,
-    engine: Annotated[str, typer.Option(help="Where the work runs: local (DuckDB / NumPy).")] = "local",
+    engine: Annotated[
+        str,
+        typer.Option(help="Where the work runs: local (NumPy / DuckDB in this process) or spark (pyspark)."),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: the Spark master, e.g. local[4], spark://host:7077, yarn "
+            "(default LUREWATCH_SPARK_MASTER, else spark-submit's, else local[*]).",
+        ),
+    ] = None,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -854,8 +866,10 @@ def campaigns(
     from lurewatch.campaigns.engine import campaign_record
     from lurewatch.ingest.stream import FileStream, RowsStream
 
-    if engine != "local":
-        raise LurewatchError(f"unknown engine {engine!r}: this installation has 'local'")
+    if engine not in {"local", "spark"}:
+        raise LurewatchError(f"unknown engine {engine!r}: use local or spark")
+    if spark_master is not None and engine != "spark":
+        raise LurewatchError("--spark-master needs --engine spark")
     core = _core()
     options = core.campaign_options(
         threshold=threshold,
@@ -870,9 +884,14 @@ def campaigns(
         ws = _existing_workspace(core, workspace)
         source: Any = RowsStream(f"workspace:{ws.url}", ws.stream_rows)
         source_name = "workspace"
+    elif engine == "spark" and _spark_reads_itself(stream):
+        from lurewatch.campaigns.spark import SparkStream
+
+        source = SparkStream(stream)
+        source_name = stream if "://" in stream else str(Path(stream).resolve())
     else:
-        source = FileStream(stream)
-        source_name = str(stream.resolve())
+        source = FileStream(Path(stream))
+        source_name = str(Path(stream).resolve())
     started = time.monotonic()
     progress = Progress(
         SpinnerColumn(),
@@ -899,7 +918,7 @@ def campaigns(
                 else:
                     progress.update(task, description=stage.capitalize(), refresh=True)
 
-            run = core.find_campaigns(source, options, tick)
+            run = core.find_campaigns(source, options, tick, engine=engine, spark_master=spark_master)
         records = [campaign_record(c) for c in run.campaigns]
         if save:
             target = ws or core.open_workspace(workspace)
@@ -947,6 +966,14 @@ def campaigns(
                 f"benign sequences merged into a campaign: {len(result.sequences_merged)}"
             )
         )
+
+
+def _spark_reads_itself(stream: str) -> bool:
+    """Parquet that Spark reads directly: a URI, a folder, a glob or a .parquet file (others are staged)."""
+    if "://" in stream or any(ch in stream for ch in "*?["):
+        return True
+    path = Path(stream)
+    return path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}
 
 
 def _print_campaigns(found: list[Any], limit: int) -> None:

@@ -156,11 +156,28 @@ class Lurewatch:
         source: StreamSource,
         options: CampaignOptions | None = None,
         progress: Progress | None = None,
+        engine: str = "local",
+        spark_master: str | None = None,
     ) -> CampaignRun:
-        """Campaigns in a message stream (a file, or the workspace's approaches) on the local backend."""
+        """Campaigns in a message stream (a file, Parquet paths Spark reads, or the workspace's approaches).
+
+        ``engine`` is ``local`` (this process) or ``spark`` (the same algorithm as Spark jobs; the master
+        is ``spark_master``, else the ``LUREWATCH_SPARK_MASTER`` setting, else spark-submit's or
+        ``local[*]``).
+        """
         from lurewatch.campaigns.engine import find_campaigns
         from lurewatch.campaigns.local import LocalBackend
 
+        if engine == "spark":
+            from lurewatch.campaigns.spark import SparkBackend, spark_session
+
+            spark = spark_session(spark_master or self.settings.spark_master)
+            with SparkBackend(spark) as distributed:
+                return find_campaigns(
+                    source, distributed, self.screener, options or self.campaign_options(), progress
+                )
+        if engine != "local":
+            raise InputError("engine", f"unknown engine {engine!r}: use local or spark")
         cores = os.cpu_count() or 1
         workers = self.settings.workers if self.settings.workers >= 0 else (0 if cores < 2 else min(8, cores))
         with LocalBackend(workers=workers) as backend:

@@ -92,6 +92,9 @@ class Settings:
     owners_secrecy_list: Path | None = None
     #: lists: directory of screening lists (read by `owners screen`, filled by `lists update`)
     lists_dir: Path = Path("lurewatch-lists")
+    #: campaigns on the spark engine: the Spark master (``local[4]``, ``spark://host:7077``, ``yarn``...);
+    #: None keeps the one spark-submit gave, else ``local[*]``
+    spark_master: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -26,6 +26,8 @@ from lurewatch.campaigns.signatures import SketchParams, sketch_batch
 
 #: b-bit rows kept per message for verifying candidate pairs (of the sketch's num_perm)
 VERIFY_ROWS = 64
+#: a wording sent by more accounts than this is a stock phrase: it does not pair with a name (name_text)
+NAME_TEXT_MAX_ACCOUNTS = 50
 #: rows allocated up front when the stream does not say how many it has
 BATCH_CAPACITY = 1 << 16
 _PROFILE = ("sender_name", "sender_headline", "sender_company", "sender_location", "sender_photo_hash", "sender_created_at", "sender_connections")  # fmt: skip
@@ -343,7 +345,7 @@ class LocalBackend(CampaignBackend):
                 full, variants = names_of[a]
                 keys = {full} if full else set()
                 keys.update(v for v in variants if not _has_initial(v) or v in abbreviated)
-                company_value = _company_key(str(company)[:200]) if company else ""
+                company_value = account_company_key(company)
                 for nk in keys:
                     if company_value:
                         acc.append(a), kind.append("name_company"), value.append(f"{nk} | {company_value}")
@@ -360,12 +362,9 @@ class LocalBackend(CampaignBackend):
         return pa.concat_tables(tables)
 
     def _name_keys(self, account: int, name: object) -> tuple[str, set[str]]:
-        """The account's own name key and every variant of its display name and profile slug."""
-        display = str(name)[:200] if name else ""
-        slug = _slug_name(self.accounts.values[account])
-        return _names_of(display, slug)
+        return account_name_keys(self.accounts.values[account], name)
 
-    def _cluster_account_counts(self, max_accounts: int = 50) -> dict[int, int]:
+    def _cluster_account_counts(self, max_accounts: int = NAME_TEXT_MAX_ACCOUNTS) -> dict[int, int]:
         """Wordings (clusters of two or more messages) sent by 2..max_accounts accounts."""
         multi = np.bincount(self.cluster, minlength=self.n) >= 2
         sel = multi[self.cluster]
@@ -647,14 +646,38 @@ def _distinct_per(keys: np.ndarray, values: np.ndarray, n_values: int) -> tuple[
 def _verify(bbit: np.ndarray, left: np.ndarray, right: np.ndarray, cutoff: float) -> np.ndarray:
     """b-bit Jaccard estimate of each pair at least ``cutoff`` (in chunks: bounded temporaries)."""
     out = np.empty(left.size, dtype=bool)
-    rows = bbit.shape[1]
-    need = cutoff * (1 - 1 / 256) + 1 / 256
     step = 1 << 18
     for lo in range(0, left.size, step):
         hi = min(left.size, lo + step)
-        eq = np.count_nonzero(bbit[left[lo:hi]] == bbit[right[lo:hi]], axis=1)
-        out[lo:hi] = eq >= need * rows
+        out[lo:hi] = bbit_agree(bbit[left[lo:hi]], bbit[right[lo:hi]], cutoff)
     return out
+
+
+def bbit_agree(a: np.ndarray, b: np.ndarray, cutoff: float) -> np.ndarray:
+    """Whether each pair of b-bit rows (``(n, rows)`` uint8 each) estimates a Jaccard of at least ``cutoff``.
+
+    Rows agree by chance one time in 256, so the agreement needed is ``cutoff`` corrected for that
+    (the rule of :func:`lurewatch.campaigns.signatures.bbit_similarity`, without the division). Every
+    backend verifies candidate pairs with this one function, so they agree on every pair.
+    """
+    need = cutoff * (1 - 1 / 256) + 1 / 256
+    return np.count_nonzero(a == b, axis=1) >= need * a.shape[1]
+
+
+def account_name_keys(account_id: str, name: object) -> tuple[str, set[str]]:
+    """An account's own name key, and every variant of its display name and profile slug (two words or more)."""
+    display = str(name)[:200] if name else ""
+    return _names_of(display, _slug_name(account_id))
+
+
+def account_company_key(company: object) -> str:
+    """The key of the company an account claims, "" for none."""
+    return _company_key(str(company)[:200]) if company else ""
+
+
+def has_initial(key: str) -> bool:
+    """Whether a name key has a one-letter word (an initial)."""
+    return _INITIAL.search(key) is not None
 
 
 @lru_cache(maxsize=1 << 18)
@@ -682,8 +705,7 @@ def _key_table(acc: list[int], kind: list[str], value: list[str]) -> pa.Table:
     )
 
 
-def _has_initial(key: str) -> bool:
-    return _INITIAL.search(key) is not None
+_has_initial = has_initial
 
 
 @lru_cache(maxsize=1 << 16)
@@ -737,4 +759,14 @@ def default_workers() -> int:
     return min(8, os.cpu_count() or 1)
 
 
-__all__ = ["VERIFY_ROWS", "LocalBackend", "default_workers", "is_sensitive_sector"]
+__all__ = [
+    "NAME_TEXT_MAX_ACCOUNTS",
+    "VERIFY_ROWS",
+    "LocalBackend",
+    "account_company_key",
+    "account_name_keys",
+    "bbit_agree",
+    "default_workers",
+    "has_initial",
+    "is_sensitive_sector",
+]

@@ -32,7 +32,7 @@ and counted. Nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,8 +233,13 @@ def parse_time(value: str | None) -> datetime | None:
         return None
 
 
-def conform(batch: pa.RecordBatch, source: str, stats: StreamStats) -> pa.RecordBatch:
-    """One raw batch to :data:`SCHEMA`: missing optional columns null, rows without ids skipped."""
+def conform(
+    batch: pa.RecordBatch, source: str, stats: StreamStats, extra: Sequence[str] = ()
+) -> pa.RecordBatch:
+    """One raw batch to :data:`SCHEMA`: missing optional columns null, rows without ids skipped.
+
+    ``extra`` columns of ``batch`` (a row position, say) follow the contract's unchanged, filtered alike.
+    """
     n = batch.num_rows
     stats.rows_read += n
     names = batch.schema.names
@@ -274,7 +279,13 @@ def conform(batch: pa.RecordBatch, source: str, stats: StreamStats) -> pa.Record
     skip = pc.or_(no_mid, no_sid)
     stats.skipped_no_message_id += pc.sum(no_mid).as_py() or 0
     stats.skipped_no_sender += pc.sum(no_sid).as_py() or 0
-    out = pa.RecordBatch.from_arrays([cols[f.name] for f in SCHEMA], schema=SCHEMA)
+    schema = SCHEMA
+    arrays = [cols[f.name] for f in SCHEMA]
+    for name in extra:
+        column = batch.column(names.index(name))
+        arrays.append(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+        schema = schema.append(batch.schema.field(name))
+    out = pa.RecordBatch.from_arrays(arrays, schema=schema)
     if pc.any(skip).as_py():
         out = out.filter(pc.invert(skip))
     stats.rows_kept += out.num_rows
