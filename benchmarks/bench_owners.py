@@ -28,12 +28,14 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+# Wall time and peak RSS of a child process tree, measured as bench_campaigns does (this folder is sys.path[0]).
+from bench_campaigns import run_measured
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "out"
@@ -266,19 +268,6 @@ def generate(path: Path, companies: int, records: int, seed: int, core: int, cha
     counts["chains"] = chains
     counts["records"] = written + len(core_lines)
     return counts
-
-
-def run_measured(cmd: list[str]) -> tuple[float, int, str]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout = proc.stdout.read()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{cmd[:3]} failed: {stderr.decode(errors='replace')[-3000:]}")
-    return elapsed, usage.ru_maxrss, stdout.decode()
 
 
 def main() -> None:

@@ -1294,7 +1294,7 @@ def users_add(
     from lurewatch.store.users import Users
 
     core = _core()
-    with core.open_workspace(workspace or core.settings.database_url or core.settings.workspace) as ws:
+    with core.open_workspace(workspace) as ws:
         users = Users(ws)
         chosen = role or ("admin" if users.count() == 0 else "reporter")
         password = _read_password(password_stdin)

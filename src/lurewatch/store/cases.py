@@ -8,7 +8,7 @@ they reported themselves.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -293,9 +293,6 @@ class Cases:
                 updated_at=rec.updated_at,
             )
 
-    def states(self, approach_ids: Sequence[str]) -> dict[str, CaseState]:
-        return {aid: s for aid in approach_ids if (s := self.state(aid)) is not None}
-
     def update(
         self,
         actor: str,
@@ -334,7 +331,7 @@ class Cases:
                     rec.assignee = new_assignee
                 if changes:
                     rec.updated_at = now
-                    session.add(_audit(now, actor, "change", "approach", key, changes))
+                    session.add(audit_record(now, actor, "change", "approach", key, changes))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot update case {approach_id!r}: {exc.__class__.__name__}") from exc
         state = self.state(key)
@@ -355,7 +352,7 @@ class Cases:
                     raise StoreError(f"no approach {approach_id!r}")
                 session.add(CaseNoteRecord(approach_id=key, author=actor, text=body, created_at=now))
                 session.execute(update(ApproachRecord).where(ApproachRecord.id == key).values(updated_at=now))
-                session.add(_audit(now, actor, "note", "approach", key, {"chars": len(body)}))
+                session.add(audit_record(now, actor, "note", "approach", key, {"chars": len(body)}))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot add a note to {approach_id!r}: {exc.__class__.__name__}") from exc
         return CaseNote(actor, body, now)
@@ -414,25 +411,9 @@ class Cases:
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _reading(self, what: str) -> _Reading:
-        return _Reading(self._engine, what)
-
-
-class _Reading:
-    def __init__(self, engine: Any, what: str) -> None:
-        self._engine = engine
-        self._what = what
-        self._session: Session | None = None
-
-    def __enter__(self) -> Session:
-        self._session = Session(self._engine)
-        return self._session
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self._session is not None
-        self._session.close()
-        if isinstance(exc, SQLAlchemyError):
-            raise StoreError(f"cannot {self._what}: {exc.__class__.__name__}") from exc
+    def _reading(self, what: str) -> AbstractContextManager[Session]:
+        # The workspace's own read session: one error wording (StoreError naming the workspace) for both.
+        return self._workspace._reading(what)
 
 
 def _reported_by(username: str) -> Any:
@@ -441,7 +422,7 @@ def _reported_by(username: str) -> Any:
     )
 
 
-def _audit(
+def audit_record(
     at: datetime,
     actor: str | None,
     action: str,
@@ -449,6 +430,7 @@ def _audit(
     object_id: str | None,
     detail: dict[str, Any],
 ) -> AuditRecord:
+    """One audit-log row, to add in the same transaction as the change it records."""
     return AuditRecord(
         at=at, username=actor, action=action, object_type=object_type, object_id=object_id, detail=detail
     )

@@ -138,7 +138,6 @@ class ApproachRecord(Base):
     __tablename__ = "approaches"
     __table_args__ = (
         CheckConstraint("status IN ('new', 'triaged', 'closed')", name="status"),
-        Index(None, "risk", "sent_at"),
         Index(None, "category"),
         Index(None, "status"),
         Index(None, "import_id"),

@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lurewatch.errors import StoreError
-from lurewatch.store.tables import ROLES, AuditRecord, UserRecord, WebSessionRecord
+from lurewatch.store.cases import audit_record
+from lurewatch.store.tables import ROLES, UserRecord, WebSessionRecord
 from lurewatch.store.workspace import Workspace
 
 USERNAME_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -84,7 +85,7 @@ class Users:
             with Session(self._engine) as session, session.begin():
                 session.add(UserRecord(username=name, password_hash=digest, role=role, created_at=now))
                 session.flush()
-                session.add(_audit(now, actor, "user_add", name, {"role": role}))
+                session.add(audit_record(now, actor, "user_add", "user", name, {"role": role}))
         except IntegrityError:
             raise StoreError(f"user {name!r} already exists") from None
         except SQLAlchemyError as exc:
@@ -155,7 +156,7 @@ class Users:
             if disabled or digest is not None or "role" in detail:
                 session.execute(delete(WebSessionRecord).where(WebSessionRecord.username == rec.username))
             if detail:
-                session.add(_audit(now, actor, "user_change", rec.username, detail))
+                session.add(audit_record(now, actor, "user_change", "user", rec.username, detail))
             return User(rec.username, rec.role, rec.created_at, rec.disabled)
 
     # -- signing in --------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ class Users:
                     expires_at=expires,
                 )
             )
-            session.add(_audit(now, user.username, "login", user.username, {}))
+            session.add(audit_record(now, user.username, "login", "user", user.username, {}))
         return token, SignedIn(user.username, user.role, csrf, expires)
 
     def session_for(self, token: str) -> SignedIn | None:
@@ -230,11 +231,3 @@ _SESSION_LOOKUP: Final = (
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-
-
-def _audit(
-    at: datetime, actor: str | None, action: str, username: str, detail: dict[str, object]
-) -> AuditRecord:
-    return AuditRecord(
-        at=at, username=actor, action=action, object_type="user", object_id=username, detail=detail
-    )

@@ -330,36 +330,9 @@ class Workspace:
                 )
                 if earlier is not None:
                     return ImportSummary(earlier, 0, 0, already_imported=True)
-                writer = _ImportWriter(session)
-                owner_values = _account_values(owner) if owner is not None else None
-                if owner_values is not None:
-                    writer.upsert_accounts({owner_values["key"]: owner_values})
-                record = ImportRecord(
-                    source=clean_text(str(source)),
-                    digest=digest,
-                    kind=kind,
-                    imported_at=datetime.now(UTC),
-                    owner_key=owner_values["key"] if owner_values else None,
-                    owner_name=owner_values["name"] if owner_values else None,
-                    counts={},
-                    approaches_added=0,
-                    approaches_duplicate=0,
+                record, writer = _write_import(
+                    session, source, digest, kind, datetime.now(UTC), items, stats, owner, progress
                 )
-                session.add(record)
-                session.flush()
-                writer.import_id = record.id
-                for approach, assessment in items:
-                    writer.add(approach, assessment)
-                    if writer.pending >= CHUNK:
-                        writer.flush()
-                        if progress is not None:
-                            progress(writer.seen)
-                writer.flush()
-                if progress is not None and writer.seen % CHUNK:
-                    progress(writer.seen)
-                record.counts = _clean_json(stats.as_dict())
-                record.approaches_added = writer.added
-                record.approaches_duplicate = writer.duplicates
                 session.commit()
                 return ImportSummary(record.id, writer.added, writer.duplicates, already_imported=False)
         except SQLAlchemyError as exc:
@@ -386,29 +359,9 @@ class Workspace:
         try:
             with Session(self._write_engine, expire_on_commit=False) as session:
                 self._lock(session.connection())
-                writer = _ImportWriter(session)
-                record = ImportRecord(
-                    source=clean_text(str(source)),
-                    digest=f"report:{uuid.uuid4().hex}",
-                    kind=kind,
-                    imported_at=now,
-                    owner_key=None,
-                    owner_name=None,
-                    counts={},
-                    approaches_added=0,
-                    approaches_duplicate=0,
+                record, writer = _write_import(
+                    session, source, f"report:{uuid.uuid4().hex}", kind, now, items, stats
                 )
-                session.add(record)
-                session.flush()
-                writer.import_id = record.id
-                for approach, assessment in items:
-                    writer.add(approach, assessment)
-                    if writer.pending >= CHUNK:
-                        writer.flush()
-                writer.flush()
-                record.counts = _clean_json(stats.as_dict())
-                record.approaches_added = writer.added
-                record.approaches_duplicate = writer.duplicates
                 ids = list(dict.fromkeys(writer.resolved))
                 user = clean_text(reporter)
                 known: set[str] = set()
@@ -717,6 +670,51 @@ class Workspace:
                 yield session
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot {what} in {self.url}: {_describe(exc)}") from exc
+
+
+def _write_import(
+    session: Session,
+    source: str,
+    digest: str,
+    kind: str,
+    now: datetime,
+    items: Iterable[tuple[Approach, Assessment]],
+    stats: IngestStats,
+    owner: Account | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[ImportRecord, _ImportWriter]:
+    """Add the import's record and write its items in batches, within the caller's transaction."""
+    writer = _ImportWriter(session)
+    owner_values = _account_values(owner) if owner is not None else None
+    if owner_values is not None:
+        writer.upsert_accounts({owner_values["key"]: owner_values})
+    record = ImportRecord(
+        source=clean_text(str(source)),
+        digest=digest,
+        kind=kind,
+        imported_at=now,
+        owner_key=owner_values["key"] if owner_values else None,
+        owner_name=owner_values["name"] if owner_values else None,
+        counts={},
+        approaches_added=0,
+        approaches_duplicate=0,
+    )
+    session.add(record)
+    session.flush()
+    writer.import_id = record.id
+    for approach, assessment in items:
+        writer.add(approach, assessment)
+        if writer.pending >= CHUNK:
+            writer.flush()
+            if progress is not None:
+                progress(writer.seen)
+    writer.flush()
+    if progress is not None and writer.seen % CHUNK:
+        progress(writer.seen)
+    record.counts = _clean_json(stats.as_dict())
+    record.approaches_added = writer.added
+    record.approaches_duplicate = writer.duplicates
+    return record, writer
 
 
 class _ImportWriter:

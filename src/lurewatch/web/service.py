@@ -8,6 +8,7 @@ raising :class:`fastapi.HTTPException` with the status a refusal deserves.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tempfile
 from dataclasses import dataclass, fields
@@ -163,7 +164,8 @@ def change_case(
         assignee = ctx.users.get(change.assignee)
         if assignee is None or assignee.disabled or assignee.role == "reporter":
             raise HTTPException(status_code=422, detail="assign cases to an analyst or admin")
-    if ctx.workspace.get_approach(approach_id) is None:
+    # Only whether it exists: loading the whole thread here would be read again for the answer.
+    if not ctx.cases.can_view(viewer(user), approach_id):
         raise HTTPException(status_code=404, detail="no such approach")
     try:
         ctx.cases.update(
@@ -181,7 +183,8 @@ def change_case(
 
 def add_note(ctx: WebContext, user: SignedIn, approach_id: str, text: str) -> schemas.ApproachOut:
     require_role(user, "analyst")
-    if ctx.workspace.get_approach(approach_id) is None:
+    # Only whether it exists: loading the whole thread here would be read again for the answer.
+    if not ctx.cases.can_view(viewer(user), approach_id):
         raise HTTPException(status_code=404, detail="no such approach")
     try:
         ctx.cases.add_note(user.username, approach_id, text)
@@ -397,6 +400,7 @@ def _without_password(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
+@functools.cache
 def _setting_docs() -> dict[str, str]:
     """The ``#:`` comment above each Settings field, as the settings page's description."""
     import inspect
@@ -422,7 +426,3 @@ def _setting_docs() -> dict[str, str]:
         else:
             pending = []
     return docs
-
-
-def problem(exc: LurewatchError) -> HTTPException:
-    return HTTPException(status_code=422, detail=str(exc))

@@ -44,6 +44,8 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_approaches_assignee"), ["assignee"])
         # The inbox sorts by risk, then date, then id, usually under one filter: with these it reads the
         # first page straight off an index instead of sorting every match.
+        # (risk, sent_at, id) serves every query the older (risk, sent_at) did; one index less to maintain.
+        batch.drop_index(batch.f("ix_approaches_risk_sent_at"))
         batch.create_index(batch.f("ix_approaches_risk_sent_at_id"), ["risk", "sent_at", "id"])
         batch.create_index(
             batch.f("ix_approaches_status_risk_sent_at_id"), ["status", "risk", "sent_at", "id"]
@@ -145,5 +147,6 @@ def downgrade() -> None:
         ):
             batch.drop_index(batch.f(f"ix_approaches_{name}"))
         batch.drop_index(batch.f("ix_approaches_assignee"))
+        batch.create_index(batch.f("ix_approaches_risk_sent_at"), ["risk", "sent_at"])
         batch.drop_column("updated_at")
         batch.drop_column("assignee")
