@@ -87,15 +87,7 @@ def report_upload(ctx: WebContext, user: SignedIn, filename: str, stream: IO[byt
     limit = ctx.settings.web_max_upload_bytes
     with tempfile.TemporaryDirectory(prefix="lurewatch-upload-") as tmp:
         path = Path(tmp) / UPLOAD_SUFFIXES[suffix]
-        written = 0
-        with path.open("wb") as out:
-            while chunk := stream.read(1 << 20):
-                written += len(chunk)
-                if written > limit:
-                    raise HTTPException(
-                        status_code=413, detail=f"the file is over the {limit:,}-byte upload limit"
-                    )
-                out.write(chunk)
+        _save_upload(stream, path, limit)
         shown = _SAFE_NAME.sub("_", Path(filename).name)[:120] or path.name
         if suffix == ".txt":
             try:
@@ -115,6 +107,21 @@ def report_upload(ctx: WebContext, user: SignedIn, filename: str, stream: IO[byt
         raise HTTPException(status_code=422, detail=f"{shown}: holds no inbound approach to report")
     summary = _store_report(ctx, user, f"{shown} uploaded by {user.username}", kind.value, items, stats)
     return _report_out(ctx, user, summary)
+
+
+def _save_upload(stream: IO[bytes], path: Path, budget: int) -> int:
+    """Copy an upload to ``path`` in 1 MiB chunks; 413 as soon as it passes ``budget`` bytes."""
+    written = 0
+    with path.open("wb") as out:
+        while chunk := stream.read(1 << 20):
+            written += len(chunk)
+            if written > budget:
+                raise HTTPException(
+                    status_code=413,
+                    detail="the upload is over the size limit (LUREWATCH_WEB_MAX_UPLOAD_BYTES)",
+                )
+            out.write(chunk)
+    return written
 
 
 def _store_report(
@@ -298,14 +305,7 @@ def screen_owners(
             if suffix not in OWNERSHIP_SUFFIXES:
                 raise HTTPException(status_code=422, detail="ownership files are .json, .jsonl, .csv or .tsv")
             path = Path(tmp) / f"ownership-{n}{suffix}"
-            with path.open("wb") as out:
-                while chunk := stream.read(1 << 20):
-                    written += len(chunk)
-                    if written > limit:
-                        raise HTTPException(
-                            status_code=413, detail=f"the files are over the {limit:,}-byte upload limit"
-                        )
-                    out.write(chunk)
+            written += _save_upload(stream, path, limit - written)
             paths.append(path)
         try:
             result, _matching = ctx.core.screen_counterparty(subject, paths, threshold=threshold)
